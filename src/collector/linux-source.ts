@@ -1,0 +1,293 @@
+import { readFileSync } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { classifyInterface } from './classify.js';
+import {
+  COUNTER_FIELDS,
+  type CounterReading,
+  type CounterSource,
+  type InterfaceAddress,
+  type InterfaceCounters,
+  type InterfaceMeta,
+  type RawCounters,
+} from './counter-source.js';
+import { isValidInterfaceName } from './interface-name.js';
+import { parseProcNetDev } from './proc-net-dev.js';
+
+/**
+ * The Linux counter source: /proc and /sys under roots passed in (tests pass a fixture tree).
+ *
+ * Hot path (readCounters, every poll): one synchronous read of <proc>/net/dev and nothing else in the
+ * steady state. It is synchronous on purpose: procfs answers from memory in ~20 µs, while an fs/promises
+ * read of the same file costs ~250 µs in thread-pool round trips, and /proc/net/dev takes no rtnl lock,
+ * so it cannot stall the event loop. Metadata (listInterfaces) reads /sys asynchronously: some
+ * attributes (speed) call into the driver under rtnl and may wait.
+ *
+ * ifindex is cached per name and re-read from /sys only when the name is new (or came back after
+ * vanishing) or any of its counters went down. Counters going down is what a re-created interface looks
+ * like (a new device starts from zero and gets a new ifindex), and also a 32-bit driver wrap, where the
+ * re-read is merely wasted. Limitation: an interface deleted and re-created between two reads whose new
+ * counters already match or exceed the old ones keeps its old ifindex until its counters next go down;
+ * within one poll interval that only happens to an interface that had carried (almost) nothing.
+ */
+
+export interface LinuxSourceOptions {
+  /** Where procfs is mounted: '/proc', or a fixture folder. */
+  procRoot: string;
+  /** Where sysfs is mounted: '/sys', or a fixture folder. */
+  sysRoot: string;
+  /** Addresses per interface; defaults to os.networkInterfaces. */
+  networkInterfaces?: () => ReturnType<typeof os.networkInterfaces>;
+  /** Wall clock in ms since the epoch; defaults to Date.now. */
+  now?: () => number;
+}
+
+const IFF_UP = 0x1;
+const IFF_LOOPBACK = 0x8;
+const IFF_RUNNING = 0x40;
+const RTF_UP = 0x1;
+const RTF_REJECT = 0x200;
+const IPV4_ANY = '00000000';
+const IPV6_ANY = '0'.repeat(32);
+
+interface CachedIfindex {
+  ifindex: number;
+  counters: RawCounters;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function parseInteger(text: string | null, radix = 10): number | null {
+  if (text === null) return null;
+  const trimmed = text.trim();
+  const valid = radix === 16 ? /^(0x)?[0-9a-f]+$/i.test(trimmed) : /^-?[0-9]+$/.test(trimmed);
+  if (!valid) return null;
+  const value = Number.parseInt(trimmed, radix);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+function wentDown(before: RawCounters, after: RawCounters): boolean {
+  return COUNTER_FIELDS.some((field) => after[field] < before[field]);
+}
+
+/**
+ * The interfaces a default route leaves through, from the text of <proc>/net/route and
+ * <proc>/net/ipv6_route. A default route is destination 0/0 with RTF_UP and without RTF_REJECT; the
+ * kernel's IPv6 "unreachable default" on lo is skipped.
+ */
+export function parseDefaultRouteInterfaces(routeV4Text: string, routeV6Text: string): Set<string> {
+  const names = new Set<string>();
+  // Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT (hex, host byte order).
+  for (const line of routeV4Text.split('\n').slice(1)) {
+    const [iface, destination, , flagsHex, , , , mask] = line.trim().split(/\s+/);
+    if (iface === undefined || destination !== IPV4_ANY || mask !== IPV4_ANY) continue;
+    const flags = parseInteger(flagsHex ?? null, 16);
+    if (flags !== null && (flags & RTF_UP) !== 0 && (flags & RTF_REJECT) === 0) names.add(iface);
+  }
+  // dest dest_len src src_len next_hop metric refcnt use flags device (no header line).
+  for (const line of routeV6Text.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 10) continue;
+    const [destination, prefixLength, , , , , , , flagsHex, device] = fields;
+    if (destination !== IPV6_ANY || prefixLength !== '00' || device === undefined || device === 'lo') continue;
+    const flags = parseInteger(flagsHex ?? null, 16);
+    if (flags !== null && (flags & RTF_UP) !== 0 && (flags & RTF_REJECT) === 0) names.add(device);
+  }
+  return names;
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    return null;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function toMac(address: string | null): string | null {
+  if (address === null || address === '' || /^[0:]+$/.test(address)) return null;
+  return address.toLowerCase();
+}
+
+function toSpeedMbps(text: string | null): number | null {
+  const speed = parseInteger(text);
+  // -1 is SPEED_UNKNOWN; older kernels print it as an unsigned 4294967295.
+  return speed !== null && speed > 0 && speed < 0x7fffffff ? speed : null;
+}
+
+/**
+ * operstate 'up', or 'unknown' (loopback, tun, WireGuard never report carrier state) while the link is
+ * administratively up and running. The flags file holds dev->flags, where the kernel never stores
+ * IFF_RUNNING (it computes it for ioctls); so "running" is IFF_RUNNING if present, else carrier = 1.
+ */
+function isLinkUp(operState: string, flags: number | null, carrier: string | null): boolean {
+  if (operState === 'up') return true;
+  if (operState !== 'unknown' || flags === null || (flags & IFF_UP) === 0) return false;
+  return (flags & IFF_RUNNING) !== 0 || carrier === '1';
+}
+
+export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
+  const { procRoot, sysRoot } = options;
+  const now = options.now ?? Date.now;
+  const networkInterfaces = options.networkInterfaces ?? os.networkInterfaces;
+  const netDevPath = join(procRoot, 'net', 'dev');
+  const classNet = join(sysRoot, 'class', 'net');
+
+  let ifindexCache = new Map<string, CachedIfindex>();
+  let bootId: string | null | undefined;
+
+  function readNetDevSync(): string {
+    try {
+      return readFileSync(netDevPath, 'utf8');
+    } catch (error) {
+      throw new Error(`cannot read interface counters from ${netDevPath}: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  /** The boot id cannot change while we run: read once, failure included. */
+  function readBootId(): string | null {
+    if (bootId === undefined) {
+      try {
+        bootId = readFileSync(join(procRoot, 'sys', 'kernel', 'random', 'boot_id'), 'utf8').trim() || null;
+      } catch {
+        bootId = null;
+      }
+    }
+    return bootId;
+  }
+
+  function readIfindex(name: string): number {
+    const path = join(classNet, name, 'ifindex');
+    const text = readFileSync(path, 'utf8');
+    const ifindex = parseInteger(text);
+    if (ifindex === null || ifindex <= 0) throw new Error(`unexpected ifindex ${JSON.stringify(text)} in ${path}`);
+    return ifindex;
+  }
+
+  // Entirely synchronous inside, so two overlapping calls cannot interleave their cache updates.
+  async function readCounters(): Promise<CounterReading> {
+    const text = readNetDevSync();
+    const timeMs = now();
+    const interfaces: InterfaceCounters[] = [];
+    const failures: CounterReading['failures'] = [];
+    const nextCache = new Map<string, CachedIfindex>();
+    for (const [name, counters] of parseProcNetDev(text)) {
+      if (!isValidInterfaceName(name)) {
+        failures.push({ name, error: 'not a valid interface name; not looked up in /sys' });
+        continue;
+      }
+      const cached = ifindexCache.get(name);
+      let ifindex: number;
+      if (cached !== undefined && !wentDown(cached.counters, counters)) {
+        ifindex = cached.ifindex;
+      } else {
+        try {
+          ifindex = readIfindex(name);
+        } catch (error) {
+          failures.push({ name, error: errorText(error) });
+          continue;
+        }
+      }
+      nextCache.set(name, { ifindex, counters });
+      interfaces.push({ name, ifindex, counters });
+    }
+    // Names that vanished drop out, so one that comes back counts as new and has its ifindex re-read.
+    ifindexCache = nextCache;
+    return { timeMs, bootId: readBootId(), interfaces, failures };
+  }
+
+  function addressesOf(name: string, all: ReturnType<typeof os.networkInterfaces>): InterfaceAddress[] {
+    return (all[name] ?? []).map((info) => ({
+      family: info.family === 'IPv4' ? 'IPv4' : 'IPv6',
+      address: info.address,
+      netmask: info.netmask,
+      cidr: info.cidr ?? null,
+    }));
+  }
+
+  async function readMeta(
+    name: string,
+    defaultRouteInterfaces: Set<string>,
+    allAddresses: ReturnType<typeof os.networkInterfaces>,
+  ): Promise<InterfaceMeta | null> {
+    const dir = join(classNet, name);
+    const attr = (file: string): Promise<string | null> => readText(join(dir, file));
+    const [operStateText, typeText, mtuText, speedText, addressText, ifindexText, flagsText, carrier] =
+      await Promise.all([
+        attr('operstate'),
+        attr('type'),
+        attr('mtu'),
+        attr('speed'), // EINVAL on virtual links and links that are down: unknown, not an error
+        attr('address'),
+        attr('ifindex'),
+        attr('flags'),
+        attr('carrier'),
+      ]);
+    const [hasWireless, hasPhy80211, isBridge, isTunTap, isVirtual] = await Promise.all([
+      exists(join(dir, 'wireless')),
+      exists(join(dir, 'phy80211')),
+      exists(join(dir, 'bridge')),
+      exists(join(dir, 'tun_flags')),
+      exists(join(sysRoot, 'devices', 'virtual', 'net', name)),
+    ]);
+    // Gone from /sys since /proc/net/dev listed it.
+    if (operStateText === null && typeText === null && ifindexText === null) return null;
+
+    const linkType = parseInteger(typeText);
+    const flags = parseInteger(flagsText, 16);
+    const operState = operStateText === null || operStateText === '' ? 'unknown' : operStateText;
+    return {
+      name,
+      kind: classifyInterface({
+        name,
+        linkType,
+        isLoopback: flags !== null && (flags & IFF_LOOPBACK) !== 0,
+        isWireless: hasWireless || hasPhy80211,
+        isBridge,
+        isTunTap,
+        isVirtual,
+      }),
+      ifindex: parseInteger(ifindexText),
+      isUp: isLinkUp(operState, flags, carrier),
+      operState,
+      mtu: parseInteger(mtuText),
+      speedMbps: toSpeedMbps(speedText),
+      mac: toMac(addressText),
+      isVirtual,
+      addresses: addressesOf(name, allAddresses),
+      hasDefaultRoute: defaultRouteInterfaces.has(name),
+    };
+  }
+
+  async function listInterfaces(): Promise<InterfaceMeta[]> {
+    const names = [...parseProcNetDev(readNetDevSync()).keys()].filter(isValidInterfaceName);
+    const [routeV4, routeV6] = await Promise.all([
+      readText(join(procRoot, 'net', 'route')),
+      readText(join(procRoot, 'net', 'ipv6_route')),
+    ]);
+    const defaultRouteInterfaces = parseDefaultRouteInterfaces(routeV4 ?? '', routeV6 ?? '');
+    const allAddresses = networkInterfaces();
+    const metas = await Promise.all(names.map((name) => readMeta(name, defaultRouteInterfaces, allAddresses)));
+    return metas.filter((meta): meta is InterfaceMeta => meta !== null);
+  }
+
+  async function readBootTimeMs(): Promise<number | null> {
+    const stat = await readText(join(procRoot, 'stat'));
+    const match = stat === null ? null : /^btime\s+(\d+)\s*$/m.exec(stat);
+    return match?.[1] === undefined ? null : Number(match[1]) * 1000;
+  }
+
+  return { readCounters, listInterfaces, readBootTimeMs };
+}
