@@ -1,0 +1,65 @@
+/**
+ * Every failure in words. The server's `message` is written for people, so it is shown when there is
+ * one; these texts cover answers without one and the failures that never reached the server.
+ */
+import { ApiRequestError, type ApiFailure } from './client';
+
+const CODE_TEXT: Record<string, string> = {
+  UNKNOWN_INTERFACE: 'The server does not know one of these interfaces; it may have gone away. Reload the list and try again.',
+  EMPTY_SELECTION: 'Select at least one interface to monitor.',
+  TOO_MANY_POINTS: 'That window and grouping would need too many points. Choose a coarser grouping.',
+  GROUPING_NOT_AVAILABLE: 'Minute-level data is not kept that long. Choose a grouping of an hour or more.',
+  TOKEN_REQUIRED: 'Saving settings needs the admin token.',
+  TOKEN_INVALID: 'The admin token was not accepted.',
+  REMOTE_WRITE_FORBIDDEN: 'Changing settings from another machine needs the admin token.',
+  RATE_LIMITED: 'Too many requests in a short time. Wait a moment and try again.',
+};
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'The server did not accept the request.',
+  404: 'The server does not offer this yet; is it an older version than the dashboard?',
+  429: 'Too many requests in a short time. Wait a moment and try again.',
+  500: 'The server ran into an internal error; its log has the details.',
+};
+
+export function describeFailure(failure: ApiFailure): string {
+  switch (failure.kind) {
+    case 'network':
+      return 'Cannot reach the Net-Pulse server.';
+    case 'aborted':
+      return 'The request was cancelled.';
+    case 'parse':
+      return `The server sent an answer this dashboard does not understand (${failure.detail}). Reload the page; if it persists, the server and dashboard versions may differ.`;
+    case 'auth':
+    case 'http': {
+      const error = failure.error;
+      const message = error?.message.trim();
+      if (message) return /[.!?]$/.test(message) ? message : `${message}.`;
+      if (error && CODE_TEXT[error.code]) return CODE_TEXT[error.code]!;
+      return STATUS_TEXT[failure.status] ?? `The server answered with HTTP ${failure.status}.`;
+    }
+  }
+}
+
+/** Words for anything a request can throw. */
+export function describeError(cause: unknown): string {
+  if (cause instanceof ApiRequestError) return describeFailure(cause.failure);
+  if (cause instanceof Error && cause.message) return cause.message;
+  return 'Something went wrong.';
+}
+
+/** The stable code of an API error, if there is one. */
+export function errorCode(cause: unknown): string | null {
+  if (cause instanceof ApiRequestError && (cause.failure.kind === 'http' || cause.failure.kind === 'auth')) {
+    return cause.failure.error?.code ?? null;
+  }
+  return null;
+}
+
+export function isAborted(cause: unknown): boolean {
+  return cause instanceof ApiRequestError && cause.failure.kind === 'aborted';
+}
+
+export function isNetworkFailure(cause: unknown): boolean {
+  return cause instanceof ApiRequestError && cause.failure.kind === 'network';
+}
