@@ -1,0 +1,142 @@
+/**
+ * buildApp(ctx): every route, schema and the one error handler. It never listens: the server does that,
+ * tests use inject() or listen on port 0.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { AppContext } from './context.js';
+import { HttpError } from './errors.js';
+import { registerCollectorRoutes } from './routes/collector.js';
+import { registerConfigRoutes } from './routes/config.js';
+import { registerExportRoutes } from './routes/export.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerInterfaceRoutes } from './routes/interfaces.js';
+import { registerLiveRoutes } from './routes/live.js';
+import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerSystemRoutes } from './routes/system.js';
+import { registerTrafficRoutes } from './routes/traffic.js';
+import { SECURITY_BODY_LIMIT_BYTES, registerSecurity } from './security.js';
+
+export type App = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface BuildAppOptions {
+  /** A pino logger (the server's); without one the app logs nothing. */
+  logger?: FastifyBaseLogger;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Fastify's own error codes, turned into ours. */
+function codeOf(err: FastifyError): string {
+  if (err.validation) return 'VALIDATION_ERROR';
+  switch (err.code) {
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_TYPE':
+      return 'INVALID_BODY';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'BODY_TOO_LARGE';
+    default:
+      return err.code && /^[A-Z_]+$/.test(err.code) && !err.code.startsWith('FST_') ? err.code : 'BAD_REQUEST';
+  }
+}
+
+export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: SECURITY_BODY_LIMIT_BYTES,
+    // Live streams (server-sent events) never go idle: close them on shutdown instead of waiting.
+    forceCloseConnections: true,
+    // One line per request is noise for a home-lab service; errors are still logged.
+    disableRequestLogging: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply.status(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: STATUS_TEXT[err.statusCode] ?? 'Error', message: err.message });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.status(500).send({ statusCode: 500, code: 'INTERNAL_ERROR', error: 'Internal Server Error', message: 'The server could not answer this request; the log says why.' });
+    }
+    const message = err.validation ? `${err.validationContext ?? 'request'}${err.message.replace(/^(querystring|params|body|headers)/, '')}` : err.message;
+    return reply.status(status).send({ statusCode: status, code: codeOf(err), error: STATUS_TEXT[status] ?? 'Error', message });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  await registerSecurity(app, {
+    host: ctx.config.host,
+    authToken: ctx.config.authToken,
+    corsOrigins: ctx.config.corsOrigins,
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Net-Pulse API', version: ctx.version, description: 'Per-interface network traffic, exact to the byte.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  registerHealthRoutes(app, ctx);
+  registerCollectorRoutes(app, ctx);
+  registerInterfaceRoutes(app, ctx);
+  registerConfigRoutes(app, ctx);
+  registerTrafficRoutes(app, ctx);
+  registerExportRoutes(app, ctx);
+  registerSystemRoutes(app, ctx);
+  registerMetricsRoutes(app, ctx);
+  registerLiveRoutes(app, ctx);
+
+  const indexHtml = path.join(ctx.config.frontendDir, 'index.html');
+  const hasDashboard = fs.existsSync(indexHtml);
+  if (hasDashboard) {
+    await app.register(fastifyStatic, { root: ctx.config.frontendDir, prefix: '/', wildcard: false, index: false });
+  }
+  app.get('/', { schema: { hide: true } }, async (request, reply) => {
+    const wantsJson = (request.headers.accept ?? '').includes('application/json') && !(request.headers.accept ?? '').includes('text/html');
+    if (hasDashboard && !wantsJson) return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    return {
+      name: 'Net-Pulse',
+      version: ctx.version,
+      description: 'Self-hosted network traffic monitor',
+      docs: '/docs',
+      health: '/health',
+      api: '/api',
+      dashboard: hasDashboard ? '/' : 'not built: run npm run build',
+    };
+  });
+  return app as unknown as App;
+}

@@ -1,0 +1,32 @@
+/** Everything the API needs, built once by the server (or by tests with fakes) and handed to buildApp. */
+import type { Collector } from '../collector/collector.js';
+import type { CounterSource } from '../collector/counter-source.js';
+import type { LiveMonitor } from '../collector/live.js';
+import type { Config } from '../config/config.js';
+import type { InterfacesService } from '../services/interfaces-service.js';
+import type { SettingsService } from '../services/settings-service.js';
+import type { TrafficService } from '../services/traffic-service.js';
+import type { ConfigRepo } from '../storage/config-repo.js';
+import type { Db } from '../storage/db.js';
+import type { RunsRepo } from '../storage/runs-repo.js';
+import type { TrafficRepo } from '../storage/traffic-repo.js';
+
+export interface AppContext {
+  config: Config;
+  version: string;
+  db: Db;
+  source: CounterSource;
+  collector: Collector;
+  live: LiveMonitor;
+  settings: SettingsService;
+  interfaces: InterfacesService;
+  trafficService: TrafficService;
+  traffic: TrafficRepo;
+  runs: RunsRepo;
+  configRepo: ConfigRepo;
+  /** ms since the epoch. */
+  now: () => number;
+  startedAtMs: number;
+  /** All-time stored totals per interface (kept current by the collector), for /metrics. */
+  allTimeTotals: () => ReadonlyMap<string, Record<string, bigint>>;
+}

@@ -1,0 +1,85 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { isValidInterfaceName } from '../../collector/interface-name.js';
+import { POLL_INTERVAL_MAX_SEC, POLL_INTERVAL_MIN_SEC } from '../../config/config.js';
+import type { App } from '../app.js';
+import type { AppContext } from '../context.js';
+import { badRequest } from '../errors.js';
+import { NullableInteger, withErrors } from '../schemas.js';
+
+const NameList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1024, description: 'Interface names' });
+
+/** Checks a monitored-set request: names valid, no empty set, every name present now or with stored traffic. */
+async function checkSelection(ctx: AppContext, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) {
+    throw badRequest('EMPTY_SELECTION', 'select at least one interface: an empty selection would stop all counting');
+  }
+  const invalid = names.filter((n) => !isValidInterfaceName(n));
+  if (invalid.length > 0) throw badRequest('INVALID_INTERFACE_NAME', `not valid interface names: ${invalid.map((n) => JSON.stringify(n)).join(', ')}`);
+  const reading = await ctx.source.readCounters();
+  const present = new Set(reading.interfaces.map((i) => i.name));
+  const unknown = names.filter((n) => !present.has(n) && !ctx.settings.monitored().has(n));
+  const stillUnknown = unknown.filter((n) => ctx.traffic.sumByInterface('traffic_1d', [n], 0, Number.MAX_SAFE_INTEGER).length === 0);
+  if (stillUnknown.length > 0) {
+    throw badRequest('UNKNOWN_INTERFACE', `no such interface: ${stillUnknown.join(', ')} (GET /api/interfaces lists them)`);
+  }
+  return [...new Set(names)];
+}
+
+const IntervalBody = Type.Object({
+  interval_seconds: Type.Integer({ minimum: POLL_INTERVAL_MIN_SEC, maximum: POLL_INTERVAL_MAX_SEC }),
+}, { additionalProperties: false });
+
+const Interval = Type.Object({
+  interval_seconds: Type.Integer(),
+  source: Type.String({ enum: ['env', 'config', 'default'] }),
+  configured_seconds: NullableInteger,
+  min_seconds: Type.Integer(),
+  max_seconds: Type.Integer(),
+});
+
+function intervalView(ctx: AppContext) {
+  const i = ctx.settings.interval();
+  return { interval_seconds: i.intervalSec, source: i.source, configured_seconds: i.configuredSec, min_seconds: POLL_INTERVAL_MIN_SEC, max_seconds: POLL_INTERVAL_MAX_SEC };
+}
+
+export function registerConfigRoutes(app: App, ctx: AppContext): void {
+  const tags = ['config'];
+  const security = [{ bearer: [] }];
+
+  app.get('/api/config/monitored_interfaces', { schema: { tags, summary: 'The monitored interfaces (a JSON array of names)', response: { 200: Type.Array(Type.String()) } } }, async () => ctx.settings.monitoredList());
+
+  app.post(
+    '/api/config/monitored_interfaces',
+    { schema: { tags, summary: 'Replace the monitored interfaces with a JSON array of names', security, body: NameList, response: withErrors({ 200: Type.Array(Type.String()) }) } },
+    async (req) => ctx.settings.setMonitored(await checkSelection(ctx, req.body)),
+  );
+
+  const InterfacesObject = Type.Object({ interfaces: Type.Array(Type.String()) });
+  app.get('/api/config/interfaces', { schema: { tags, summary: 'The monitored interfaces, as { interfaces: [...] }', response: { 200: InterfacesObject } } }, async () => ({ interfaces: ctx.settings.monitoredList() }));
+
+  app.put(
+    '/api/config/interfaces',
+    {
+      schema: {
+        tags,
+        summary: 'Replace the monitored interfaces: { "interfaces": [names] }',
+        security,
+        body: Type.Object({ interfaces: NameList }, { additionalProperties: false }),
+        response: withErrors({ 200: InterfacesObject }),
+      },
+    },
+    async (req) => ({ interfaces: ctx.settings.setMonitored(await checkSelection(ctx, req.body.interfaces)) }),
+  );
+
+  app.get('/api/config/collection-interval', { schema: { tags, summary: 'Seconds between polls, and whether NETPULSE_POLL_INTERVAL overrides the stored value', response: { 200: Interval } } }, async () => intervalView(ctx));
+
+  app.put(
+    '/api/config/collection-interval',
+    { schema: { tags, summary: `Store the poll interval (${POLL_INTERVAL_MIN_SEC}–${POLL_INTERVAL_MAX_SEC} s); applies at once unless NETPULSE_POLL_INTERVAL is set`, security, body: IntervalBody, response: withErrors({ 200: Interval }) } },
+    async (req) => {
+      const setting = ctx.settings.setInterval(req.body.interval_seconds);
+      ctx.collector.setInterval(setting.intervalSec);
+      return intervalView(ctx);
+    },
+  );
+}

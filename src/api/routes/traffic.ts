@@ -1,0 +1,195 @@
+import { Type } from '@fastify/type-provider-typebox';
+import type { RawRow } from '../../storage/traffic-repo.js';
+import type { App } from '../app.js';
+import type { AppContext } from '../context.js';
+import { badRequest } from '../errors.js';
+import { Count, InterfaceNameParam, NullableCount, withErrors } from '../schemas.js';
+import { requireKnownInterface } from './interfaces.js';
+
+const MAX_WINDOW_HOURS = 87_600; // ten years
+
+const TrafficPoint = Type.Object({
+  timestamp: Type.String({ description: 'Bucket start, ISO 8601 UTC' }),
+  rx_bytes: NullableCount,
+  tx_bytes: NullableCount,
+  rx_packets: NullableCount,
+  tx_packets: NullableCount,
+});
+
+const TrafficResponse = Type.Object({
+  data: Type.Array(TrafficPoint),
+  interface: Type.Unsafe<string | null>({ type: 'string', nullable: true }),
+  interfaces: Type.Array(Type.String()),
+  time_window_hours: Type.Number(),
+  group_minutes: Type.Integer(),
+  bucket_seconds: Type.Integer(),
+  timezone: Type.String(),
+  start: Type.String(),
+  end: Type.String(),
+});
+
+const RawSample = Type.Object({
+  interface: Type.String(),
+  timestamp: Type.String({ description: 'End of the sample, ISO 8601 UTC' }),
+  span_seconds: Type.Integer(),
+  rx_bytes: Count,
+  tx_bytes: Count,
+  rx_packets: Count,
+  tx_packets: Count,
+  rx_errors: Count,
+  tx_errors: Count,
+  rx_drops: Count,
+  tx_drops: Count,
+});
+
+export function apiRawSample(r: RawRow) {
+  return {
+    interface: r.interface_name,
+    timestamp: new Date(r.timestamp * 1000).toISOString(),
+    span_seconds: r.span_seconds,
+    rx_bytes: r.rx_bytes,
+    tx_bytes: r.tx_bytes,
+    rx_packets: r.rx_packets,
+    tx_packets: r.tx_packets,
+    rx_errors: r.rx_errors,
+    tx_errors: r.tx_errors,
+    rx_drops: r.rx_drops,
+    tx_drops: r.tx_drops,
+  };
+}
+
+/** Parses an ISO 8601 date-time or unix seconds; undefined stays undefined. */
+export function parseTime(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d{1,12}$/.test(value)) return Number(value);
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
+    throw badRequest('INVALID_TIME', `${name}="${value}" is neither an ISO 8601 date-time nor unix seconds`);
+  }
+  return Math.floor(ms / 1000);
+}
+
+export function registerTrafficRoutes(app: App, ctx: AppContext): void {
+  const tags = ['traffic'];
+
+  app.get(
+    '/api/traffic',
+    {
+      schema: {
+        tags,
+        summary: 'Traffic in buckets of group_minutes over the last time_window_hours, for one interface or the sum of the monitored ones',
+        description:
+          'Buckets are aligned to group_minutes (UTC); a grouping of a day or more is whole calendar days in the configured time zone. A bucket in which the collector was not running has null totals. At most 20,000 buckets.',
+        querystring: Type.Object({
+          time_window_hours: Type.Number({ exclusiveMinimum: 0, maximum: MAX_WINDOW_HOURS, description: 'Window length in hours (e.g. 1, 24, 168, 8760)' }),
+          group_minutes: Type.Integer({ minimum: 1, maximum: 366 * 1440, description: 'Bucket length in minutes; 1440 and its multiples are calendar days' }),
+          interface: Type.Optional(InterfaceNameParam),
+        }),
+        response: withErrors({ 200: TrafficResponse }),
+      },
+    },
+    async (req) => {
+      const { time_window_hours: windowHours, group_minutes: groupMinutes, interface: name } = req.query;
+      if (name !== undefined) await requireKnownInterface(ctx, name);
+      const interfaces = name !== undefined ? [name] : ctx.settings.monitoredList();
+      const answer = ctx.trafficService.query({ windowHours, groupMinutes, interfaces });
+      return {
+        data: answer.buckets.map((b) => ({
+          timestamp: new Date(b.startSec * 1000).toISOString(),
+          rx_bytes: b.sums?.rx_bytes ?? null,
+          tx_bytes: b.sums?.tx_bytes ?? null,
+          rx_packets: b.sums?.rx_packets ?? null,
+          tx_packets: b.sums?.tx_packets ?? null,
+        })),
+        interface: name ?? null,
+        interfaces,
+        time_window_hours: windowHours,
+        group_minutes: groupMinutes,
+        bucket_seconds: answer.bucketSeconds,
+        timezone: ctx.config.timezone,
+        start: new Date(answer.startSec * 1000).toISOString(),
+        end: new Date(answer.endSec * 1000).toISOString(),
+      };
+    },
+  );
+
+  app.get(
+    '/api/traffic/history',
+    {
+      schema: {
+        tags,
+        summary: 'Raw samples (one per poll and interface with traffic), newest first, paged',
+        querystring: Type.Object({
+          interface: Type.Optional(InterfaceNameParam),
+          start: Type.Optional(Type.String({ description: 'ISO 8601 or unix seconds; default 24 hours ago' })),
+          end: Type.Optional(Type.String({ description: 'ISO 8601 or unix seconds; default now' })),
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+          offset: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 }),
+        }),
+        response: withErrors({
+          200: Type.Object({ data: Type.Array(RawSample), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer(), start: Type.String(), end: Type.String() }),
+        }),
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      if (q.interface !== undefined) await requireKnownInterface(ctx, q.interface);
+      const nowSec = Math.floor(ctx.now() / 1000);
+      const toSec = (parseTime(q.end, 'end') ?? nowSec) + 1;
+      const fromSec = parseTime(q.start, 'start') ?? nowSec - 86400;
+      if (fromSec >= toSec) throw badRequest('INVALID_RANGE', 'start must be before end');
+      const { rows, total } = ctx.traffic.history({ interfaceName: q.interface ?? null, fromSec, toSec, limit: q.limit, offset: q.offset });
+      return { data: rows.map(apiRawSample), total, limit: q.limit, offset: q.offset, start: new Date(fromSec * 1000).toISOString(), end: new Date((toSec - 1) * 1000).toISOString() };
+    },
+  );
+
+  const SummaryRow = Type.Object({ interface: Type.String(), rx_bytes: Count, tx_bytes: Count, rx_packets: Count, tx_packets: Count, rx_errors: Count, tx_errors: Count, rx_drops: Count, tx_drops: Count });
+  app.get(
+    '/api/traffic/summary',
+    {
+      schema: {
+        tags,
+        summary: 'Totals per interface and for the monitored set over the last `hours` (minute resolution up to its retention, hours beyond)',
+        querystring: Type.Object({ hours: Type.Number({ exclusiveMinimum: 0, maximum: MAX_WINDOW_HOURS, default: 24 }) }),
+        response: withErrors({ 200: Type.Object({ hours: Type.Number(), start: Type.String(), end: Type.String(), interfaces: Type.Array(SummaryRow), total: Type.Omit(SummaryRow, ['interface']), monitored_interfaces: Type.Array(Type.String()) }) }),
+      },
+    },
+    async (req) => {
+      const nowSec = Math.floor(ctx.now() / 1000);
+      const fromSec = nowSec - Math.round(req.query.hours * 3600);
+      const tier = fromSec >= nowSec - ctx.trafficService.tierRetentionSec('traffic_1m') ? 'traffic_1m' : 'traffic_1h';
+      const grid = tier === 'traffic_1m' ? 60 : 3600;
+      const rows = ctx.traffic.sumByInterface(tier, null, Math.ceil(fromSec / grid) * grid, nowSec + grid);
+      const monitored = ctx.settings.monitored();
+      const total = { rx_bytes: 0n, tx_bytes: 0n, rx_packets: 0n, tx_packets: 0n, rx_errors: 0n, tx_errors: 0n, rx_drops: 0n, tx_drops: 0n };
+      for (const r of rows) {
+        if (!monitored.has(r.interface_name)) continue;
+        for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += BigInt(r[k]);
+      }
+      return {
+        hours: req.query.hours,
+        start: new Date(fromSec * 1000).toISOString(),
+        end: new Date(nowSec * 1000).toISOString(),
+        interfaces: rows.map(({ interface_name, ...c }) => ({ interface: interface_name, ...c })),
+        total,
+        monitored_interfaces: [...monitored].sort(),
+      };
+    },
+  );
+
+  app.get(
+    '/api/traffic/latest',
+    {
+      schema: {
+        tags,
+        summary: 'The newest stored sample of each interface (or of one)',
+        querystring: Type.Object({ interface: Type.Optional(InterfaceNameParam) }),
+        response: withErrors({ 200: Type.Object({ data: Type.Array(RawSample) }) }),
+      },
+    },
+    async (req) => {
+      if (req.query.interface !== undefined) await requireKnownInterface(ctx, req.query.interface);
+      return { data: ctx.traffic.latest(req.query.interface ?? null).map(apiRawSample) };
+    },
+  );
+}

@@ -1,0 +1,218 @@
+/**
+ * `netpulse` — thin commands over the same services the server uses.
+ *   netpulse [serve]      run the collector, the API and the dashboard
+ *   netpulse interfaces   what discovery sees: kind, state, primary, monitored
+ *   netpulse export       stored traffic as CSV or JSON on stdout
+ *   netpulse service …    install/uninstall/status as a background service
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { finished } from 'node:stream/promises';
+import { exportTraffic, type ExportFormat, type ExportResolution } from '../api/routes/export.js';
+import { parseTime } from '../api/routes/traffic.js';
+import { HttpError } from '../api/errors.js';
+import { createCounterSource } from '../collector/create-source.js';
+import { discoverInterfaces } from '../collector/discovery.js';
+import { isValidInterfaceName } from '../collector/interface-name.js';
+import { ConfigError, loadConfig, CONFIG_VARIABLES } from '../config/config.js';
+import { StartupError, readVersion, startServer } from '../server.js';
+import { CONFIG_KEYS, createConfigRepo } from '../storage/config-repo.js';
+import { DatabaseOpenError, openDatabase } from '../storage/db.js';
+import { createTrafficRepo } from '../storage/traffic-repo.js';
+import { runServiceCommand } from './service.js';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  stdout: NodeJS.WritableStream;
+  env: Record<string, string | undefined>;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  stdout: process.stdout,
+  env: process.env,
+};
+
+const MAIN_HELP = `Usage: netpulse [command] [options]
+
+Net-Pulse ${readVersion()} — a self-hosted network traffic monitor.
+
+Commands:
+  serve        Run the collector, the REST API and the dashboard (the default)
+  interfaces   List network interfaces: kind, state, primary, monitored
+  export       Write stored traffic to stdout as CSV or JSON
+  service      Install, uninstall or check Net-Pulse as a background service
+
+Run "netpulse <command> --help" for a command's options.
+
+Environment:
+${CONFIG_VARIABLES.map((v) => `  ${v.name.padEnd(31)} ${v.default}`).join('\n')}
+`;
+
+class UsageError extends Error {}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function serve(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) {
+    io.out(`Usage: netpulse serve\n\nRuns the collector, the REST API (/api, /docs, /metrics) and the dashboard in one process.\nConfigured by NETPULSE_* environment variables (netpulse --help lists them).\n`);
+    return 0;
+  }
+  const server = await startServer({ env: io.env });
+  io.err(`Net-Pulse is running at ${server.url} (database ${server.config.dbPath})\n`);
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      server.app.log.info({ signal }, 'stopping: storing the last samples');
+      server.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          io.err(`netpulse: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+async function interfaces(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' } });
+  if (values.help) {
+    io.out('Usage: netpulse interfaces [--json]\n\nLists every interface discovery sees (sampling traffic for one second), its kind, whether it is up, primary and monitored.\n');
+    return 0;
+  }
+  const config = loadConfig(io.env);
+  const source = createCounterSource(config);
+  const found = await discoverInterfaces(source, { sampleMs: 1000 });
+  let monitored = new Set(found.defaultMonitored);
+  let fromConfig = false;
+  try {
+    const db = openDatabase(config.dbPath);
+    const stored = createConfigRepo(db).get<string[]>(CONFIG_KEYS.monitoredInterfaces);
+    db.close();
+    if (stored !== undefined) {
+      monitored = new Set(stored);
+      fromConfig = true;
+    }
+  } catch {
+    // No database yet: show what the first start would monitor.
+  }
+  const rows = found.interfaces.map((m) => ({
+    name: m.name,
+    kind: m.kind,
+    is_up: m.isUp,
+    primary: m.name === found.primary,
+    monitored: monitored.has(m.name),
+    speed_mbps: m.speedMbps,
+    mac: m.mac,
+    addresses: m.addresses.map((a) => a.cidr ?? a.address),
+  }));
+  if (values.json) {
+    io.out(JSON.stringify(rows, null, 2) + '\n');
+    return 0;
+  }
+  const table = [['NAME', 'KIND', 'STATE', 'PRIMARY', 'MONITORED', 'SPEED', 'ADDRESSES']];
+  for (const r of rows) {
+    table.push([r.name, r.kind, r.is_up ? 'up' : 'down', r.primary ? 'yes' : '', r.monitored ? 'yes' : '', r.speed_mbps === null ? '' : `${r.speed_mbps} Mb/s`, r.addresses.join(' ')]);
+  }
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table) io.out(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+  io.out(`\n${fromConfig ? 'Monitored set from the database' : 'Monitored set a first start would choose'} (${config.dbPath}).\n`);
+  return 0;
+}
+
+async function exportCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    format: { type: 'string', default: 'csv' },
+    resolution: { type: 'string', default: 'raw' },
+    interface: { type: 'string' },
+    start: { type: 'string' },
+    end: { type: 'string' },
+  });
+  if (values.help) {
+    io.out(`Usage: netpulse export [--format csv|json] [--resolution raw|minute|hour|day] [--interface NAME] [--start TIME] [--end TIME]
+
+Writes stored traffic to stdout (streamed). TIME is ISO 8601 (2026-01-31T00:00:00Z) or unix seconds.
+Defaults: CSV, raw samples, every interface, everything stored.
+`);
+    return 0;
+  }
+  const format = values.format;
+  if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, not "${format}"`);
+  const resolution = values.resolution;
+  if (!['raw', 'minute', 'hour', 'day'].includes(resolution)) throw new UsageError(`--resolution must be raw, minute, hour or day, not "${resolution}"`);
+  if (values.interface !== undefined && !isValidInterfaceName(values.interface)) throw new UsageError(`--interface "${values.interface}" is not a valid interface name`);
+  const config = loadConfig(io.env);
+  const db = openDatabase(config.dbPath);
+  try {
+    const fromSec = parseTime(values.start, '--start') ?? 0;
+    const toSec = (parseTime(values.end, '--end') ?? Math.floor(Date.now() / 1000)) + 1;
+    const stream = exportTraffic(createTrafficRepo(db, { timezone: config.timezone }), {
+      format: format as ExportFormat,
+      resolution: resolution as ExportResolution,
+      interfaceName: values.interface ?? null,
+      fromSec,
+      toSec,
+    });
+    stream.pipe(io.stdout, { end: false });
+    await finished(stream);
+  } finally {
+    db.close();
+  }
+  return 0;
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === '--help' || first === '-h' || first === 'help') {
+      io.out(MAIN_HELP);
+      return 0;
+    }
+    if (first === '--version' || first === '-v') {
+      io.out(readVersion() + '\n');
+      return 0;
+    }
+    if (first === undefined || first.startsWith('-')) return await serve(argv, io);
+    switch (first) {
+      case 'serve':
+        return await serve(rest, io);
+      case 'interfaces':
+        return await interfaces(rest, io);
+      case 'export':
+        return await exportCommand(rest, io);
+      case 'service':
+        return await runServiceCommand(rest);
+      default:
+        io.err(`netpulse: unknown command "${first}"\n\n${MAIN_HELP}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`netpulse: ${err.message}\nRun "netpulse ${first ?? ''} --help" for usage.\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError || err instanceof DatabaseOpenError || err instanceof StartupError || err instanceof HttpError) {
+      io.err(`netpulse: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+// Run directly (tsx src/cli/main.ts …); bin/netpulse.js imports main from the build.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,179 @@
+/**
+ * The poll loop: read every interface's counters, turn them into deltas, and store the monitored
+ * interfaces' deltas together with the new counter state in one transaction, so that a crash at any point
+ * (even kill -9) leaves the database where the next start counts every byte once.
+ */
+import type { Logger } from '../shared/logger.js';
+import type { Db } from '../storage/db.js';
+import type { RunsRepo } from '../storage/runs-repo.js';
+import type { StateRepo } from '../storage/state-repo.js';
+import type { TrafficRepo, TrafficSample } from '../storage/traffic-repo.js';
+import type { CounterSource } from './counter-source.js';
+import { computeDeltas, isZeroDelta, type CounterState, type InterfaceDelta } from './deltas.js';
+import { createAlignedTimer, systemClock, type Clock } from './scheduler.js';
+
+export interface CollectorDeps {
+  db: Db;
+  source: CounterSource;
+  traffic: TrafficRepo;
+  state: StateRepo;
+  runs: RunsRepo;
+  /** The interfaces whose deltas are stored. */
+  monitored: () => ReadonlySet<string>;
+  /** Link speeds (Mbit/s) for plausibility checks; null when unknown. */
+  speedMbps: (name: string) => number | null;
+  logger: Logger;
+  clock?: Clock;
+  /** Called after every stored poll (for all-time totals, alerts, sync). */
+  onSamples?: (samples: readonly TrafficSample[]) => void;
+}
+
+export interface PollResult {
+  atMs: number;
+  baseline: boolean;
+  samples: TrafficSample[];
+  durationUs: number;
+}
+
+export interface CollectorStats {
+  running: boolean;
+  intervalSec: number;
+  polls: number;
+  failedPolls: number;
+  skippedTicks: number;
+  lastPollAtMs: number | null;
+  nextPollAtMs: number | null;
+  lastError: string | null;
+  startedAtMs: number | null;
+  /** Durations of the last polls in µs (read + parse + deltas + write), newest last. */
+  recentDurationsUs: readonly number[];
+}
+
+export interface Collector {
+  start(intervalSec: number): void;
+  stop(): void;
+  setInterval(intervalSec: number): void;
+  /** Polls now (also when stopped). Never throws: a failed poll is logged and reported. */
+  pollNow(): Promise<PollResult | null>;
+  /** Stops the timer, takes a last poll so nothing pending is lost, and closes the run. */
+  shutdown(): Promise<void>;
+  stats(): CollectorStats;
+}
+
+const DURATION_WINDOW = 120;
+
+export function toSeconds(ms: number): number {
+  return Math.round(ms / 1000);
+}
+
+export function createCollector(deps: CollectorDeps): Collector {
+  const clock = deps.clock ?? systemClock;
+  let state: CounterState | null = deps.state.load();
+  let runId: number | null = null;
+  let intervalSec = 30;
+  let polls = 0;
+  let failedPolls = 0;
+  let lastPollAtMs: number | null = null;
+  let lastError: string | null = null;
+  let startedAtMs: number | null = null;
+  let chain: Promise<unknown> = Promise.resolve();
+  const durations: number[] = [];
+  const timer = createAlignedTimer(() => poll().then(() => undefined), clock);
+
+  const persist = deps.db.transaction((deltas: InterfaceDelta[], samples: TrafficSample[], next: CounterState, spanStartSec: number, pollSec: number) => {
+    deps.traffic.write(samples);
+    deps.state.save(next);
+    if (runId === null) runId = deps.runs.begin(Math.min(spanStartSec, pollSec), pollSec);
+    else deps.runs.touch(runId, pollSec);
+    void deltas;
+  });
+
+  async function pollOnce(): Promise<PollResult> {
+    const t0 = process.hrtime.bigint();
+    const reading = await deps.source.readCounters();
+    for (const f of reading.failures) deps.logger.warn({ interface: f.name, err: f.error }, 'reading an interface failed; the others were read');
+    const result = computeDeltas(state, reading, { speedMbps: deps.speedMbps });
+    const monitored = deps.monitored();
+    const samples: TrafficSample[] = [];
+    let spanStartMs = reading.timeMs;
+    for (const d of result.deltas) {
+      if (!monitored.has(d.name)) continue;
+      if (d.reason !== 'counted') deps.logger.info({ interface: d.name, reason: d.reason }, 'counter discontinuity handled');
+      if (d.suspect) deps.logger.warn({ interface: d.name, rxBytes: String(d.counters.rxBytes), txBytes: String(d.counters.txBytes), spanMs: d.endMs - d.startMs }, 'traffic above the link speed: kept, but suspect');
+      spanStartMs = Math.min(spanStartMs, d.startMs);
+      if (isZeroDelta(d.counters)) continue;
+      samples.push({ interfaceName: d.name, startSec: toSeconds(d.startMs), endSec: toSeconds(d.endMs), counters: d.counters });
+    }
+    if (result.clockWentBack) deps.logger.warn('the clock went back; bytes kept, no rate for this sample');
+    persist(result.deltas, samples, result.next, toSeconds(spanStartMs), toSeconds(reading.timeMs));
+    state = result.next;
+    const durationUs = Number(process.hrtime.bigint() - t0) / 1000;
+    durations.push(durationUs);
+    if (durations.length > DURATION_WINDOW) durations.shift();
+    polls++;
+    lastPollAtMs = reading.timeMs;
+    lastError = null;
+    if (samples.length > 0) deps.onSamples?.(samples);
+    return { atMs: reading.timeMs, baseline: result.baseline, samples, durationUs };
+  }
+
+  function poll(): Promise<PollResult | null> {
+    // Polls are chained: a manual poll and a timer tick never interleave.
+    const run = chain.then(pollOnce).catch((err: unknown) => {
+      failedPolls++;
+      lastError = err instanceof Error ? err.message : String(err);
+      deps.logger.warn({ err: lastError }, 'poll failed; the collector goes on');
+      return null;
+    });
+    chain = run;
+    return run;
+  }
+
+  function closeRun(): void {
+    if (runId !== null && lastPollAtMs !== null) deps.runs.end(runId, toSeconds(lastPollAtMs));
+    runId = null;
+  }
+
+  return {
+    start(sec) {
+      intervalSec = sec;
+      if (startedAtMs === null) startedAtMs = clock.now();
+      timer.start(sec * 1000);
+    },
+    stop() {
+      timer.stop();
+      startedAtMs = null;
+      closeRun();
+    },
+    setInterval(sec) {
+      intervalSec = sec;
+      if (timer.running) timer.start(sec * 1000);
+    },
+    async pollNow() {
+      const result = await poll();
+      if (!timer.running) closeRun();
+      return result;
+    },
+    async shutdown() {
+      timer.stop();
+      await chain;
+      await poll();
+      closeRun();
+      startedAtMs = null;
+    },
+    stats() {
+      return {
+        running: timer.running,
+        intervalSec,
+        polls,
+        failedPolls,
+        skippedTicks: timer.skippedTicks,
+        lastPollAtMs,
+        nextPollAtMs: timer.nextTickAt,
+        lastError,
+        startedAtMs,
+        recentDurationsUs: durations,
+      };
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * GET /api/traffic's logic: buckets aligned to the grouping, read from the coarsest rollup tier that fits,
+ * null where the collector was not running (or the tier's data was pruned), calendar days in the zone.
+ */
+import type { RetentionConfig } from '../config/config.js';
+import { badRequest } from '../api/errors.js';
+import { zonedDayStart, zonedParts } from '../shared/zoned-time.js';
+import { COUNTER_COLUMNS, type CounterRow } from '../storage/counter-columns.js';
+import type { CollectorRun, RunsRepo } from '../storage/runs-repo.js';
+import type { Tier, TrafficRepo } from '../storage/traffic-repo.js';
+
+/** More buckets than this in one answer is refused: no chart draws them and they cost memory. */
+export const MAX_POINTS = 20_000;
+export const DAY_MINUTES = 1440;
+
+export interface TrafficBucket {
+  startSec: number;
+  endSec: number;
+  /** null where the collector was not running during the bucket. */
+  sums: CounterRow | null;
+}
+
+export interface TrafficQuery {
+  windowHours: number;
+  groupMinutes: number;
+  interfaces: readonly string[];
+}
+
+export interface TrafficAnswer {
+  startSec: number;
+  endSec: number;
+  bucketSeconds: number;
+  tier: Tier;
+  buckets: TrafficBucket[];
+}
+
+export interface TrafficService {
+  query(q: TrafficQuery): TrafficAnswer;
+  /** Seconds of the retention of each tier, for coverage and pruning. */
+  tierRetentionSec(tier: Tier): number;
+}
+
+const zeroRow = (): CounterRow => Object.fromEntries(COUNTER_COLUMNS.map((c) => [c, 0n])) as CounterRow;
+
+function addInto(target: CounterRow, row: CounterRow): void {
+  for (const c of COUNTER_COLUMNS) target[c] += BigInt(row[c]);
+}
+
+/** Days since 1970-01-01 of a local calendar date. */
+function localDayNumber(tsSec: number, timeZone: string): number {
+  const p = zonedParts(tsSec, timeZone);
+  return Math.round(Date.UTC(p.year, p.month - 1, p.day) / 86_400_000);
+}
+
+function dayStartOfNumber(dayNumber: number, timeZone: string): number {
+  const d = new Date(dayNumber * 86_400_000);
+  return zonedDayStart(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), timeZone);
+}
+
+/** Marks each bucket covered when some run overlaps it and it lies after the tier's retention horizon. */
+function covered(bucketStart: number, bucketEnd: number, runs: readonly CollectorRun[], horizon: number): boolean {
+  if (bucketEnd <= horizon) return false;
+  for (const r of runs) {
+    if (r.startedAt < bucketEnd && r.lastPollAt >= bucketStart) return true;
+  }
+  return false;
+}
+
+export function createTrafficService(deps: {
+  traffic: TrafficRepo;
+  runs: RunsRepo;
+  retention: RetentionConfig;
+  timezone: string;
+  now: () => number;
+}): TrafficService {
+  const retentionSec = (tier: Tier): number =>
+    tier === 'traffic_1m'
+      ? deps.retention.minuteDays * 86400
+      : tier === 'traffic_1h'
+        ? deps.retention.hourDays * 86400
+        : deps.retention.dayDays === 0
+          ? Number.MAX_SAFE_INTEGER
+          : deps.retention.dayDays * 86400;
+
+  function fill(tier: Tier, edges: number[], interfaces: readonly string[], nowSec: number): TrafficBucket[] {
+    // edges: bucket boundaries, ascending; bucket i is [edges[i], edges[i+1]).
+    const first = edges[0]!;
+    const last = edges[edges.length - 1]!;
+    const rows = deps.traffic.sumByBucket(tier, interfaces, first, last);
+    const runs = deps.runs.overlapping(first, last);
+    const horizon = nowSec - retentionSec(tier);
+    const buckets: TrafficBucket[] = [];
+    for (let i = 0; i + 1 < edges.length; i++) {
+      const startSec = edges[i]!;
+      const endSec = edges[i + 1]!;
+      buckets.push({ startSec, endSec, sums: covered(startSec, endSec, runs, horizon) ? zeroRow() : null });
+    }
+    let b = 0;
+    for (const row of rows) {
+      const start = Number(row.bucket_start);
+      while (b + 1 < buckets.length && buckets[b]!.endSec <= start) b++;
+      const bucket = buckets[b]!;
+      // Data inside a bucket means the collector ran then, whatever the runs table says.
+      bucket.sums ??= zeroRow();
+      addInto(bucket.sums, row);
+    }
+    return buckets;
+  }
+
+  return {
+    tierRetentionSec: retentionSec,
+    query({ windowHours, groupMinutes, interfaces }) {
+      const nowSec = Math.floor(deps.now() / 1000);
+      const startSec = nowSec - Math.round(windowHours * 3600);
+      if (groupMinutes >= DAY_MINUTES) {
+        if (groupMinutes % DAY_MINUTES !== 0) {
+          throw badRequest('INVALID_GROUPING', `group_minutes=${groupMinutes}: groupings of a day or more are whole calendar days, so use a multiple of ${DAY_MINUTES}`);
+        }
+        const days = groupMinutes / DAY_MINUTES;
+        const firstDay = Math.floor(localDayNumber(startSec, deps.timezone) / days) * days;
+        const lastDay = localDayNumber(nowSec, deps.timezone);
+        const count = Math.floor((lastDay - firstDay) / days) + 1;
+        if (count > MAX_POINTS) throw badRequest('TOO_MANY_POINTS', `that is ${count} buckets; at most ${MAX_POINTS} fit in one answer`);
+        const edges: number[] = [];
+        for (let d = firstDay; d <= lastDay + days; d += days) edges.push(dayStartOfNumber(d, deps.timezone));
+        return { startSec, endSec: nowSec, bucketSeconds: groupMinutes * 60, tier: 'traffic_1d', buckets: fill('traffic_1d', edges, interfaces, nowSec) };
+      }
+      const bucketSec = groupMinutes * 60;
+      const first = Math.floor(startSec / bucketSec) * bucketSec;
+      const last = Math.floor(nowSec / bucketSec) * bucketSec;
+      const count = (last - first) / bucketSec + 1;
+      if (count > MAX_POINTS) {
+        throw badRequest(
+          'TOO_MANY_POINTS',
+          `time_window_hours=${windowHours} with group_minutes=${groupMinutes} is ${count} buckets; at most ${MAX_POINTS} fit in one answer: widen group_minutes to ${Math.ceil((windowHours * 60) / MAX_POINTS)} or more`,
+        );
+      }
+      let tier: Tier = 'traffic_1h';
+      if (bucketSec % 3600 !== 0) {
+        tier = 'traffic_1m';
+        const minuteDays = deps.retention.minuteDays;
+        if (first < nowSec - retentionSec('traffic_1m')) {
+          throw badRequest(
+            'GROUPING_NOT_AVAILABLE',
+            `group_minutes=${groupMinutes} needs minute data, which is kept for ${minuteDays} days; for a window of ${windowHours} hours use a multiple of 60 (e.g. 60) or a window of at most ${minuteDays * 24} hours`,
+          );
+        }
+      }
+      const edges: number[] = [];
+      for (let b = first; b <= last + bucketSec; b += bucketSec) edges.push(b);
+      return { startSec, endSec: nowSec, bucketSeconds: bucketSec, tier, buckets: fill(tier, edges, interfaces, nowSec) };
+    },
+  };
+}

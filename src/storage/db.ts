@@ -1,0 +1,59 @@
+/** Opens the SQLite file: WAL mode, versioned migrations, one handle for the whole process. */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, type Migration } from './migrations/index.js';
+
+export type Db = Database.Database;
+/** A prepared statement with loosely typed parameters (the repos type their own results). */
+export type Stmt = Database.Statement<unknown[], unknown>;
+
+export class DatabaseOpenError extends Error {
+  constructor(
+    readonly dbPath: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot open the database at ${dbPath}: ${reason}`);
+    this.name = 'DatabaseOpenError';
+  }
+}
+
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  const known = migrations.at(-1)?.version ?? 0;
+  if (current > known) {
+    throw new Error(`the database schema is version ${current}, newer than this Net-Pulse knows (${known}); upgrade Net-Pulse`);
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  let applied = 0;
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.name, Math.floor(Date.now() / 1000));
+    })();
+    applied++;
+  }
+  return applied;
+}
+
+/** Opens (creating if needed) the database at dbPath, or ':memory:'. Throws DatabaseOpenError. */
+export function openDatabase(dbPath: string): Db {
+  let db: Db | undefined;
+  try {
+    if (dbPath !== ':memory:') fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+    db = new Database(dbPath);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    throw new DatabaseOpenError(dbPath, err);
+  }
+}

@@ -1,0 +1,54 @@
+/** When the collector was running: what tells "no traffic" (zero) from "no data" (null) in a bucket. */
+import type { Db } from './db.js';
+
+export interface CollectorRun {
+  id: number;
+  startedAt: number;
+  lastPollAt: number;
+  endedAt: number | null;
+}
+
+export interface RunsRepo {
+  /** Opens a run covering [startedAt, pollAt]. */
+  begin(startedAt: number, pollAt: number): number;
+  touch(id: number, pollAt: number): void;
+  end(id: number, endedAt: number): void;
+  /** Runs that overlap [fromSec, toSec), oldest first. */
+  overlapping(fromSec: number, toSec: number): CollectorRun[];
+  /** The earliest start of any run, or null. */
+  firstStart(): number | null;
+}
+
+interface RunRow {
+  id: number;
+  started_at: number;
+  last_poll_at: number;
+  ended_at: number | null;
+}
+
+export function createRunsRepo(db: Db): RunsRepo {
+  const insert = db.prepare('INSERT INTO collector_runs (started_at, last_poll_at) VALUES (?, ?)');
+  const update = db.prepare('UPDATE collector_runs SET last_poll_at = ? WHERE id = ?');
+  const close = db.prepare('UPDATE collector_runs SET ended_at = ?, last_poll_at = MAX(last_poll_at, ?) WHERE id = ?');
+  const select = db.prepare<[number, number], RunRow>(
+    'SELECT id, started_at, last_poll_at, ended_at FROM collector_runs WHERE last_poll_at >= ? AND started_at < ? ORDER BY started_at',
+  );
+  const first = db.prepare<[], { s: number | null }>('SELECT MIN(started_at) AS s FROM collector_runs');
+  return {
+    begin(startedAt, pollAt) {
+      return Number(insert.run(startedAt, pollAt).lastInsertRowid);
+    },
+    touch(id, pollAt) {
+      update.run(pollAt, id);
+    },
+    end(id, endedAt) {
+      close.run(endedAt, endedAt, id);
+    },
+    overlapping(fromSec, toSec) {
+      return select.all(fromSec, toSec).map((r) => ({ id: r.id, startedAt: r.started_at, lastPollAt: r.last_poll_at, endedAt: r.ended_at }));
+    },
+    firstStart() {
+      return first.get()?.s ?? null;
+    },
+  };
+}

@@ -1,0 +1,255 @@
+/**
+ * traffic_data (raw samples) and its rollup tiers: writes, sums and pruning. Every sample is added to the
+ * 1-minute, 1-hour and calendar-day tiers as it is written, so a query reads as many rows as it returns
+ * buckets (times interfaces), never the raw rows it covers.
+ */
+import type { RawCounters } from '../collector/counter-source.js';
+import { COUNTER_COLUMNS, countersToParams, type CounterRow } from './counter-columns.js';
+import type { Db, Stmt } from './db.js';
+import { fixedGrid, spreadOverBuckets, zonedDayGrid, type BucketGrid } from './spans.js';
+
+export type Tier = 'traffic_1m' | 'traffic_1h' | 'traffic_1d';
+export const TIERS: readonly Tier[] = ['traffic_1m', 'traffic_1h', 'traffic_1d'];
+
+/** Bytes and packets that crossed one interface in (startSec, endSec]. */
+export interface TrafficSample {
+  interfaceName: string;
+  startSec: number;
+  endSec: number;
+  counters: RawCounters;
+}
+
+export interface RawRow extends CounterRow {
+  interface_name: string;
+  timestamp: number;
+  span_seconds: number;
+}
+
+export interface BucketSum extends CounterRow {
+  bucket_start: number;
+}
+
+export interface RetentionSec {
+  raw: number;
+  minute: number;
+  hour: number;
+  /** 0 keeps days forever. */
+  day: number;
+}
+
+export interface TrafficRepo {
+  /** Adds samples to traffic_data and every tier. Call inside the poll's transaction. */
+  write(samples: readonly TrafficSample[]): void;
+  /** Sums of a tier per bucket_start over the given interfaces, buckets in [fromSec, toSec). */
+  sumByBucket(tier: Tier, interfaces: readonly string[], fromSec: number, toSec: number): BucketSum[];
+  /** Sums per interface over [fromSec, toSec) of a tier. */
+  sumByInterface(tier: Tier, interfaces: readonly string[] | null, fromSec: number, toSec: number): (CounterRow & { interface_name: string })[];
+  /** Oldest bucket kept in a tier, or null when empty. */
+  oldestBucket(tier: Tier): number | null;
+  /** Raw samples, newest first. */
+  history(filter: { interfaceName: string | null; fromSec: number; toSec: number; limit: number; offset: number }): { rows: RawRow[]; total: number };
+  /** The newest raw sample of each interface (or of one). */
+  latest(interfaceName: string | null): RawRow[];
+  /** Iterates raw samples or a tier's buckets oldest first, for export; never holds them all. */
+  iterate(source: 'raw' | Tier, interfaceName: string | null, fromSec: number, toSec: number): IterableIterator<RawRow | (BucketSum & { interface_name: string })>;
+  /** Deletes what is older than each tier's retention. Returns rows deleted. */
+  prune(nowSec: number, retention: RetentionSec): number;
+  /** Rebuilds the calendar-day tier for a new time zone, from minutes where kept and hours before. */
+  rebuildDays(timeZone: string): void;
+}
+
+const cols = COUNTER_COLUMNS.join(', ');
+const placeholders = COUNTER_COLUMNS.map(() => '?').join(', ');
+const addExcluded = COUNTER_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ');
+const sums = COUNTER_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ');
+
+export function createTrafficRepo(db: Db, options: { timezone: string }): TrafficRepo {
+  let dayGrid = zonedDayGrid(options.timezone);
+  const grids: Record<Tier, () => BucketGrid> = {
+    traffic_1m: () => minuteGrid,
+    traffic_1h: () => hourGrid,
+    traffic_1d: () => dayGrid,
+  };
+  const minuteGrid = fixedGrid(60);
+  const hourGrid = fixedGrid(3600);
+
+  const insertRaw = db.prepare(
+    `INSERT INTO traffic_data (interface_name, timestamp, span_seconds, ${cols}) VALUES (?, ?, ?, ${placeholders})
+     ON CONFLICT(interface_name, timestamp) DO UPDATE SET span_seconds = span_seconds + excluded.span_seconds, ${addExcluded}`,
+  );
+  const upsertTier = Object.fromEntries(
+    TIERS.map((t) => [
+      t,
+      db.prepare(
+        `INSERT INTO ${t} (interface_name, bucket_start, ${cols}) VALUES (?, ?, ${placeholders})
+         ON CONFLICT(interface_name, bucket_start) DO UPDATE SET ${addExcluded}`,
+      ),
+    ]),
+  ) as Record<Tier, Stmt>;
+
+  const sumByBucketStmt = Object.fromEntries(
+    TIERS.map((t) => [
+      t,
+      db
+        .prepare(
+          `SELECT bucket_start, ${sums} FROM ${t}
+           WHERE interface_name IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ?
+           GROUP BY bucket_start ORDER BY bucket_start`,
+        )
+        .safeIntegers(true),
+    ]),
+  ) as Record<Tier, Stmt>;
+
+  const sumByInterfaceStmt = Object.fromEntries(
+    TIERS.map((t) => [
+      t,
+      db
+        .prepare(
+          `SELECT interface_name, ${sums} FROM ${t}
+           WHERE (? IS NULL OR interface_name IN (SELECT value FROM json_each(?))) AND bucket_start >= ? AND bucket_start < ?
+           GROUP BY interface_name ORDER BY interface_name`,
+        )
+        .safeIntegers(true),
+    ]),
+  ) as Record<Tier, Stmt>;
+
+  const oldestStmt = Object.fromEntries(TIERS.map((t) => [t, db.prepare(`SELECT MIN(bucket_start) AS b FROM ${t}`)])) as Record<
+    Tier,
+    Stmt
+  >;
+
+  const historyWhere = `(? IS NULL OR interface_name = ?) AND timestamp >= ? AND timestamp < ?`;
+  const historyStmt = db
+    .prepare(`SELECT interface_name, timestamp, span_seconds, ${cols} FROM traffic_data WHERE ${historyWhere} ORDER BY timestamp DESC, interface_name LIMIT ? OFFSET ?`)
+    .safeIntegers(true);
+  const historyCount = db.prepare(`SELECT COUNT(*) AS n FROM traffic_data WHERE ${historyWhere}`);
+  const latestStmt = db
+    .prepare(
+      `SELECT t.interface_name, t.timestamp, t.span_seconds, ${COUNTER_COLUMNS.map((c) => `t.${c}`).join(', ')}
+       FROM traffic_data t
+       JOIN (SELECT interface_name, MAX(timestamp) AS ts FROM traffic_data WHERE ? IS NULL OR interface_name = ? GROUP BY interface_name) m
+         ON t.interface_name = m.interface_name AND t.timestamp = m.ts
+       ORDER BY t.interface_name`,
+    )
+    .safeIntegers(true);
+  const iterateRaw = db
+    .prepare(
+      `SELECT interface_name, timestamp, span_seconds, ${cols} FROM traffic_data
+       WHERE (? IS NULL OR interface_name = ?) AND timestamp >= ? AND timestamp < ? ORDER BY timestamp, interface_name`,
+    )
+    .safeIntegers(true);
+  const iterateTier = Object.fromEntries(
+    TIERS.map((t) => [
+      t,
+      db
+        .prepare(
+          `SELECT interface_name, bucket_start, ${cols} FROM ${t}
+           WHERE (? IS NULL OR interface_name = ?) AND bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start, interface_name`,
+        )
+        .safeIntegers(true),
+    ]),
+  ) as Record<Tier, Stmt>;
+
+  const pruneRaw = db.prepare('DELETE FROM traffic_data WHERE timestamp < ?');
+  const pruneTier = Object.fromEntries(TIERS.map((t) => [t, db.prepare(`DELETE FROM ${t} WHERE bucket_start < ?`)])) as Record<
+    Tier,
+    Stmt
+  >;
+
+  function addToTier(tier: Tier, sample: TrafficSample): void {
+    for (const share of spreadOverBuckets(sample.startSec, sample.endSec, sample.counters, grids[tier]())) {
+      upsertTier[tier].run(sample.interfaceName, share.bucketStart, ...countersToParams(share.counters));
+    }
+  }
+
+  const repo: TrafficRepo = {
+    write(samples) {
+      for (const s of samples) {
+        insertRaw.run(s.interfaceName, s.endSec, Math.max(0, s.endSec - s.startSec), ...countersToParams(s.counters));
+        for (const tier of TIERS) addToTier(tier, s);
+      }
+    },
+    sumByBucket(tier, interfaces, fromSec, toSec) {
+      return sumByBucketStmt[tier].all(JSON.stringify(interfaces), fromSec, toSec) as BucketSum[];
+    },
+    sumByInterface(tier, interfaces, fromSec, toSec) {
+      const list = interfaces === null ? null : JSON.stringify(interfaces);
+      return sumByInterfaceStmt[tier].all(list, list, fromSec, toSec) as (CounterRow & { interface_name: string })[];
+    },
+    oldestBucket(tier) {
+      const row = oldestStmt[tier].get() as { b: number | null };
+      return row.b;
+    },
+    history({ interfaceName, fromSec, toSec, limit, offset }) {
+      const rows = historyStmt.all(interfaceName, interfaceName, fromSec, toSec, limit, offset) as RawRow[];
+      const total = (historyCount.get(interfaceName, interfaceName, fromSec, toSec) as { n: number }).n;
+      return { rows: rows.map(normalizeRaw), total };
+    },
+    latest(interfaceName) {
+      return (latestStmt.all(interfaceName, interfaceName) as RawRow[]).map(normalizeRaw);
+    },
+    *iterate(source, interfaceName, fromSec, toSec) {
+      if (source === 'raw') {
+        for (const row of iterateRaw.iterate(interfaceName, interfaceName, fromSec, toSec)) yield normalizeRaw(row as RawRow);
+      } else {
+        for (const row of iterateTier[source].iterate(interfaceName, interfaceName, fromSec, toSec)) {
+          const r = row as BucketSum & { interface_name: string };
+          r.bucket_start = Number(r.bucket_start);
+          yield r;
+        }
+      }
+    },
+    prune(nowSec, retention) {
+      let deleted = 0;
+      deleted += pruneRaw.run(nowSec - retention.raw).changes;
+      deleted += pruneTier.traffic_1m.run(nowSec - retention.minute).changes;
+      deleted += pruneTier.traffic_1h.run(nowSec - retention.hour).changes;
+      if (retention.day > 0) deleted += pruneTier.traffic_1d.run(nowSec - retention.day).changes;
+      return deleted;
+    },
+    rebuildDays(timeZone) {
+      dayGrid = zonedDayGrid(timeZone);
+      db.transaction(() => {
+        db.exec('DELETE FROM traffic_1d');
+        const minuteStart = repo.oldestBucket('traffic_1m');
+        const fromHours = db
+          .prepare(`SELECT interface_name, bucket_start, ${cols} FROM traffic_1h WHERE ? IS NULL OR bucket_start < ? ORDER BY bucket_start`)
+          .safeIntegers(true);
+        const fromMinutes = db.prepare(`SELECT interface_name, bucket_start, ${cols} FROM traffic_1m ORDER BY bucket_start`).safeIntegers(true);
+        // Hours before the first kept minute; minutes from there on (the hour tier repeats them).
+        const hourCut = minuteStart === null ? null : Math.floor(minuteStart / 3600) * 3600;
+        const feed = (rows: Iterable<unknown>, seconds: number, skipBefore: number | null) => {
+          for (const row of rows) {
+            const r = row as BucketSum & { interface_name: string };
+            const start = Number(r.bucket_start);
+            if (skipBefore !== null && start < skipBefore) continue;
+            addToTier('traffic_1d', {
+              interfaceName: r.interface_name,
+              startSec: start,
+              endSec: start + seconds,
+              counters: {
+                rxBytes: BigInt(r.rx_bytes),
+                txBytes: BigInt(r.tx_bytes),
+                rxPackets: BigInt(r.rx_packets),
+                txPackets: BigInt(r.tx_packets),
+                rxErrors: BigInt(r.rx_errors),
+                txErrors: BigInt(r.tx_errors),
+                rxDrops: BigInt(r.rx_drops),
+                txDrops: BigInt(r.tx_drops),
+              },
+            });
+          }
+        };
+        feed(fromHours.iterate(hourCut, hourCut), 3600, null);
+        feed(fromMinutes.iterate(), 60, hourCut);
+      })();
+    },
+  };
+  return repo;
+}
+
+function normalizeRaw(row: RawRow): RawRow {
+  row.timestamp = Number(row.timestamp);
+  row.span_seconds = Number(row.span_seconds);
+  return row;
+}
