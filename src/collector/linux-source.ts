@@ -203,6 +203,11 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
       nextCache.set(name, { ifindex, counters });
       interfaces.push({ name, ifindex, counters });
     }
+    // Every network namespace has lo: a file with no interface at all is a broken read, not "all gone"
+    // (treating it as all gone would count every interface from zero when they reappear).
+    if (interfaces.length === 0 && failures.length === 0) {
+      throw new Error(`${netDevPath} lists no interfaces`);
+    }
     // Names that vanished drop out, so one that comes back counts as new and has its ifindex re-read.
     ifindexCache = nextCache;
     return { timeMs, bootId: readBootId(), interfaces, failures };
