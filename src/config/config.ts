@@ -3,6 +3,7 @@
  * A bad value stops the process with a message naming the variable and the range it accepts.
  * Every key is documented here and in the README's configuration table.
  */
+import os from 'node:os';
 import path from 'node:path';
 
 export const POLL_INTERVAL_MIN_SEC = 1;
@@ -38,6 +39,30 @@ export interface Config {
   retention: RetentionConfig;
   /** Where the built dashboard lives (served at /). */
   frontendDir: string;
+  /** Usage accounting and the data cap (issue #5). */
+  usage: UsageConfig;
+  /** This instance's name in the all-devices view (NETPULSE_DEVICE_NAME, default the host name). */
+  deviceName: string;
+  /** Replication of the rollups to PostgreSQL (NETPULSE_SYNC_*). */
+  sync: SyncConfig;
+}
+
+export type ByteUnits = 'decimal' | 'binary';
+
+export interface UsageConfig {
+  /** NETPULSE_USAGE_INTERFACES split on commas (`-name` excludes, `*` globs); null: the default kinds. */
+  interfaces: string[] | null;
+  /** NETPULSE_MONTH_START_DAY (1–28); null: the stored setting, else 1. */
+  monthStartDay: number | null;
+  units: ByteUnits;
+  /** NETPULSE_ALERT_WEBHOOK_URL: alerts are POSTed here as JSON. */
+  alertWebhookUrl: string | null;
+}
+
+export interface SyncConfig {
+  /** NETPULSE_SYNC_URL (postgres:// or postgresql://); null: no replication, no all-devices view. */
+  url: string | null;
+  intervalSec: number;
 }
 
 export class ConfigError extends Error {
@@ -74,6 +99,13 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_RETENTION_MINUTE_DAYS', default: '30', description: 'Days of 1-minute rollups to keep, 1–3650. Groupings under an hour reach back this far.' },
   { name: 'NETPULSE_RETENTION_HOUR_DAYS', default: '1825', description: 'Days of 1-hour rollups to keep, 1–36500.' },
   { name: 'NETPULSE_RETENTION_DAY_DAYS', default: '0', description: 'Days of calendar-day rollups to keep; 0 keeps them forever.' },
+  { name: 'NETPULSE_USAGE_INTERFACES', default: '(unset: ethernet, wireless and other kinds)', description: 'Interfaces summed into the usage "total", comma-separated: `name` includes, `-name` excludes, `*` matches any characters (e.g. `-docker*,-wg0` or `eth0,wlan*`). Unset: every interface with stored traffic except loopback, container, tunnel, bridge and virtual ones.' },
+  { name: 'NETPULSE_MONTH_START_DAY', default: '(unset: the value set from the API, else 1)', description: 'Day of the month (1–28) a billing month starts on, at local midnight. When set it wins over the setting stored from the API.' },
+  { name: 'NETPULSE_USAGE_UNITS', default: 'decimal', description: 'How volumes are written for people (CLI, alert messages): decimal (1 GB = 10^9 bytes) or binary (1 GiB = 2^30 bytes).' },
+  { name: 'NETPULSE_ALERT_WEBHOOK_URL', default: '(unset)', description: 'http(s) URL that data-cap alerts are POSTed to as JSON (retried with backoff).' },
+  { name: 'NETPULSE_DEVICE_NAME', default: 'the host name', description: 'This instance\'s name in the all-devices view (1–64 characters).' },
+  { name: 'NETPULSE_SYNC_URL', default: '(unset: no sync)', description: 'postgres://user:pass@host:5432/db — replicate the hour and day rollups to PostgreSQL and show every device that does.' },
+  { name: 'NETPULSE_SYNC_INTERVAL', default: '60', description: 'Seconds between replication cycles, 5–3600.' },
 ];
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -148,6 +180,71 @@ function readHost(env: Env): string {
   return raw;
 }
 
+function readHttpUrl(env: Env, name: string): string | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a URL; expected http://host[:port]/path or https://…');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `must be an http:// or https:// URL, not ${url.protocol}`);
+  }
+  return url.href;
+}
+
+function readSyncUrl(env: Env): string | null {
+  const raw = env.NETPULSE_SYNC_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Never echo the value: it may hold a password.
+    throw new ConfigError('NETPULSE_SYNC_URL', 'is not a URL; expected postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('NETPULSE_SYNC_URL', `must start with postgres:// or postgresql://, not ${url.protocol}//`);
+  }
+  if (url.hostname === '' && !url.searchParams.has('host')) {
+    throw new ConfigError('NETPULSE_SYNC_URL', 'names no host; expected postgres://user:password@host:5432/database');
+  }
+  return raw;
+}
+
+function readUsageInterfaces(env: Env): string[] | null {
+  const raw = env.NETPULSE_USAGE_INTERFACES?.trim();
+  if (!raw) return null;
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const e of entries) {
+    if (!/^-?[A-Za-z0-9_.@*-]{1,64}$/.test(e) || e === '-') {
+      throw new ConfigError('NETPULSE_USAGE_INTERFACES', `"${e}" is not an interface name or pattern (letters, digits, _ . @ - and *; a leading - excludes)`);
+    }
+  }
+  return entries.length === 0 ? null : entries;
+}
+
+function readUnits(env: Env): ByteUnits {
+  const raw = env.NETPULSE_USAGE_UNITS?.trim().toLowerCase();
+  if (!raw) return 'decimal';
+  if (raw !== 'decimal' && raw !== 'binary') throw new ConfigError('NETPULSE_USAGE_UNITS', `"${env.NETPULSE_USAGE_UNITS}" is not decimal or binary`);
+  return raw;
+}
+
+function readDeviceName(env: Env): string {
+  const raw = env.NETPULSE_DEVICE_NAME?.trim();
+  const name = raw ? raw : os.hostname().trim() || 'netpulse';
+  if (raw && (raw.length > 64 || /[\u0000-\u001f]/.test(raw))) {
+    throw new ConfigError('NETPULSE_DEVICE_NAME', 'must be 1–64 printable characters');
+  }
+  return name.slice(0, 64);
+}
+
 function readPath(env: Env, name: string, fallback: string, cwd: string): string {
   const raw = env[name]?.trim();
   return path.resolve(cwd, raw ? raw : fallback);
@@ -177,5 +274,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       dayDays: readInt(env, 'NETPULSE_RETENTION_DAY_DAYS', 0, 0, 36500),
     },
     frontendDir: path.join(packageRoot, 'frontend', 'dist'),
+    usage: {
+      interfaces: readUsageInterfaces(env),
+      monthStartDay: env.NETPULSE_MONTH_START_DAY?.trim() ? readInt(env, 'NETPULSE_MONTH_START_DAY', 1, 1, 28) : null,
+      units: readUnits(env),
+      alertWebhookUrl: readHttpUrl(env, 'NETPULSE_ALERT_WEBHOOK_URL'),
+    },
+    deviceName: readDeviceName(env),
+    sync: {
+      url: readSyncUrl(env),
+      intervalSec: readInt(env, 'NETPULSE_SYNC_INTERVAL', 60, 5, 3600),
+    },
   };
 }
