@@ -158,7 +158,7 @@ Defaults: CSV, raw samples, every interface, everything stored.
   const db = openDatabase(config.dbPath);
   try {
     const fromSec = parseTime(values.start, '--start') ?? 0;
-    const toSec = (parseTime(values.end, '--end') ?? Math.floor(Date.now() / 1000)) + 1;
+    const toSec = (parseTime(values.end, '--end') ?? Math.ceil(Date.now() / 1000)) + 1;
     const stream = exportTraffic(createTrafficRepo(db, { timezone: config.timezone }), {
       format: format as ExportFormat,
       resolution: resolution as ExportResolution,

@@ -82,7 +82,8 @@ export function registerExportRoutes(app: App, ctx: AppContext): void {
       const q = req.query;
       if (q.interface !== undefined) await requireKnownInterface(ctx, q.interface);
       const fromSec = parseTime(q.start, 'start') ?? 0;
-      const toSec = (parseTime(q.end, 'end') ?? Math.floor(ctx.now() / 1000)) + 1;
+      // Ceil: samples are stamped with their read time rounded to the second, so the newest may be ahead of floor(now).
+      const toSec = (parseTime(q.end, 'end') ?? Math.ceil(ctx.now() / 1000)) + 1;
       if (fromSec >= toSec) throw badRequest('INVALID_RANGE', 'start must be before end');
       const format = q.format as ExportFormat;
       const stream = exportTraffic(ctx.traffic, { format, resolution: q.resolution as ExportResolution, interfaceName: q.interface ?? null, fromSec, toSec });

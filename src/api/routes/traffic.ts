@@ -135,7 +135,8 @@ export function registerTrafficRoutes(app: App, ctx: AppContext): void {
       const q = req.query;
       if (q.interface !== undefined) await requireKnownInterface(ctx, q.interface);
       const nowSec = Math.floor(ctx.now() / 1000);
-      const toSec = (parseTime(q.end, 'end') ?? nowSec) + 1;
+      // Samples are stamped with their read time rounded to the second: the newest may lie up to half a second after nowSec.
+      const toSec = (parseTime(q.end, 'end') ?? Math.ceil(ctx.now() / 1000)) + 1;
       const fromSec = parseTime(q.start, 'start') ?? nowSec - 86400;
       if (fromSec >= toSec) throw badRequest('INVALID_RANGE', 'start must be before end');
       const { rows, total } = ctx.traffic.history({ interfaceName: q.interface ?? null, fromSec, toSec, limit: q.limit, offset: q.offset });
