@@ -201,7 +201,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`netpulse: ${err.message}\nRun "netpulse ${first ?? ''} --help" for usage.\n`);
+      // Options without a command are serve's ("netpulse --bogus" runs serve), so its help is the one to read.
+      const command = first === undefined || first.startsWith('-') ? 'serve' : first;
+      io.err(`netpulse: ${err.message}\nRun "netpulse ${command} --help" for usage.\n`);
       return 2;
     }
     if (err instanceof ConfigError || err instanceof DatabaseOpenError || err instanceof StartupError || err instanceof HttpError) {
