@@ -25,6 +25,19 @@ async function checkSelection(ctx: AppContext, names: readonly string[]): Promis
   return [...new Set(names)];
 }
 
+/**
+ * Ajv coerces types for every part of a request (coerceTypes: 'array', which query strings need), bodies too:
+ * "eth0" would pass as ["eth0"] and {"interval_seconds":"30"} as 30. A JSON body must come with the right
+ * types, so they are checked as sent, before validation; what is missing is left to the schema to name.
+ */
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNameArray = (v: unknown): boolean => Array.isArray(v) && v.every((n) => typeof n === 'string');
+function bodyAsSent(isValid: (body: unknown) => boolean, expected: string) {
+  return async (req: { body: unknown }) => {
+    if (!isValid(req.body)) throw badRequest('VALIDATION_ERROR', `body must be ${expected}, sent as Content-Type: application/json`);
+  };
+}
+
 const IntervalBody = Type.Object({
   interval_seconds: Type.Integer({ minimum: POLL_INTERVAL_MIN_SEC, maximum: POLL_INTERVAL_MAX_SEC }),
 }, { additionalProperties: false });
@@ -50,7 +63,10 @@ export function registerConfigRoutes(app: App, ctx: AppContext): void {
 
   app.post(
     '/api/config/monitored_interfaces',
-    { schema: { tags, summary: 'Replace the monitored interfaces with a JSON array of names', security, body: NameList, response: withErrors({ 200: Type.Array(Type.String()) }) } },
+    {
+      schema: { tags, summary: 'Replace the monitored interfaces with a JSON array of names', security, body: NameList, response: withErrors({ 200: Type.Array(Type.String()) }) },
+      preValidation: bodyAsSent(isNameArray, 'a JSON array of interface names, e.g. ["eth0"]'),
+    },
     async (req) => ctx.settings.setMonitored(await checkSelection(ctx, req.body)),
   );
 
@@ -67,6 +83,7 @@ export function registerConfigRoutes(app: App, ctx: AppContext): void {
         body: Type.Object({ interfaces: NameList }, { additionalProperties: false }),
         response: withErrors({ 200: InterfacesObject }),
       },
+      preValidation: bodyAsSent((b) => isPlainObject(b) && (!('interfaces' in b) || isNameArray(b.interfaces)), 'an object { "interfaces": ["eth0", ...] }'),
     },
     async (req) => ({ interfaces: ctx.settings.setMonitored(await checkSelection(ctx, req.body.interfaces)) }),
   );
@@ -75,7 +92,10 @@ export function registerConfigRoutes(app: App, ctx: AppContext): void {
 
   app.put(
     '/api/config/collection-interval',
-    { schema: { tags, summary: `Store the poll interval (${POLL_INTERVAL_MIN_SEC}–${POLL_INTERVAL_MAX_SEC} s); applies at once unless NETPULSE_POLL_INTERVAL is set`, security, body: IntervalBody, response: withErrors({ 200: Interval }) } },
+    {
+      schema: { tags, summary: `Store the poll interval (${POLL_INTERVAL_MIN_SEC}–${POLL_INTERVAL_MAX_SEC} s); applies at once unless NETPULSE_POLL_INTERVAL is set`, security, body: IntervalBody, response: withErrors({ 200: Interval }) },
+      preValidation: bodyAsSent((b) => isPlainObject(b) && (!('interval_seconds' in b) || typeof b.interval_seconds === 'number'), 'an object { "interval_seconds": <whole seconds as a JSON number> }'),
+    },
     async (req) => {
       const setting = ctx.settings.setInterval(req.body.interval_seconds);
       ctx.collector.setInterval(setting.intervalSec);
