@@ -8,7 +8,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { HttpError } from './errors.js';
 import { registerCollectorRoutes } from './routes/collector.js';
@@ -74,7 +74,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     // Live streams (server-sent events) never go idle: close them on shutdown instead of waiting.
     forceCloseConnections: true,
     // One line per request is noise for a home-lab service; errors are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -125,7 +125,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   if (hasDashboard) {
     await app.register(fastifyStatic, { root: ctx.config.frontendDir, prefix: '/', wildcard: false, index: false });
   }
-  app.get('/', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/', { schema: { tags: ['health'], summary: 'Application information as JSON (Accept: application/json); otherwise the dashboard' } }, async (request, reply) => {
     const wantsJson = (request.headers.accept ?? '').includes('application/json') && !(request.headers.accept ?? '').includes('text/html');
     if (hasDashboard && !wantsJson) return reply.type('text/html; charset=utf-8').sendFile('index.html');
     return {
