@@ -9,7 +9,7 @@ import type { RunsRepo } from '../storage/runs-repo.js';
 import type { StateRepo } from '../storage/state-repo.js';
 import type { TrafficRepo, TrafficSample } from '../storage/traffic-repo.js';
 import type { CounterSource } from './counter-source.js';
-import { computeDeltas, isZeroDelta, type CounterState, type InterfaceDelta } from './deltas.js';
+import { computeDeltas, isZeroDelta, type CounterState } from './deltas.js';
 import { createAlignedTimer, systemClock, type Clock } from './scheduler.js';
 
 export interface CollectorDeps {
@@ -80,12 +80,13 @@ export function createCollector(deps: CollectorDeps): Collector {
   const durations: number[] = [];
   const timer = createAlignedTimer(() => poll().then(() => undefined), clock);
 
-  const persist = deps.db.transaction((deltas: InterfaceDelta[], samples: TrafficSample[], next: CounterState, spanStartSec: number, pollSec: number) => {
+  /** Samples, counter state and run coverage in one transaction; returns the run id (null → new run). */
+  const persist = deps.db.transaction((samples: TrafficSample[], next: CounterState, spanStartSec: number, pollSec: number): number => {
     deps.traffic.write(samples);
     deps.state.save(next);
-    if (runId === null) runId = deps.runs.begin(Math.min(spanStartSec, pollSec), pollSec);
-    else deps.runs.touch(runId, pollSec);
-    void deltas;
+    if (runId === null) return deps.runs.begin(Math.min(spanStartSec, pollSec), pollSec);
+    deps.runs.touch(runId, pollSec);
+    return runId;
   });
 
   async function pollOnce(): Promise<PollResult> {
@@ -105,7 +106,7 @@ export function createCollector(deps: CollectorDeps): Collector {
       samples.push({ interfaceName: d.name, startSec: toSeconds(d.startMs), endSec: toSeconds(d.endMs), counters: d.counters });
     }
     if (result.clockWentBack) deps.logger.warn('the clock went back; bytes kept, no rate for this sample');
-    persist(result.deltas, samples, result.next, toSeconds(spanStartMs), toSeconds(reading.timeMs));
+    runId = persist(samples, result.next, toSeconds(spanStartMs), toSeconds(reading.timeMs));
     state = result.next;
     const durationUs = Number(process.hrtime.bigint() - t0) / 1000;
     durations.push(durationUs);
