@@ -14,15 +14,19 @@ import { createCounterSource } from './collector/create-source.js';
 import { discoverInterfaces } from './collector/discovery.js';
 import { createLiveMonitor } from './collector/live.js';
 import { loadConfig, type Config } from './config/config.js';
+import { createAlertsService, createMonthStartDaySetting } from './services/alerts-service.js';
 import { createInterfacesService } from './services/interfaces-service.js';
 import { createSettingsService } from './services/settings-service.js';
 import { createTrafficService } from './services/traffic-service.js';
+import { createUsageService } from './services/usage-service.js';
 import { CONFIG_KEYS, createConfigRepo } from './storage/config-repo.js';
 import { COUNTER_COLUMNS } from './storage/counter-columns.js';
 import { openDatabase, type Db } from './storage/db.js';
 import { createRunsRepo } from './storage/runs-repo.js';
 import { createStateRepo } from './storage/state-repo.js';
 import { createTrafficRepo } from './storage/traffic-repo.js';
+import { loadDeviceIdentity } from './sync/device-identity.js';
+import { createSyncService } from './sync/sync-service.js';
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -103,6 +107,24 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     await interfaces.refreshMeta().catch(() => undefined);
   }
 
+  // Usage, data cap and sync (issue #5).
+  const device = loadDeviceIdentity(db, { name: config.deviceName, timezone: config.timezone, nowSec: Math.floor(now() / 1000) });
+  const monthStartDay = createMonthStartDaySetting(db, config.usage.monthStartDay);
+  const usage = createUsageService({
+    traffic,
+    timezone: config.timezone,
+    monthStartDay: monthStartDay.get,
+    monthStartDaySource: monthStartDay.source,
+    interfaceFilter: config.usage.interfaces,
+    listInterfaces: () => source.listInterfaces(),
+    now,
+  });
+  const alerts = createAlertsService({ db, usage, logger, now, units: config.usage.units, webhook: { url: config.usage.alertWebhookUrl }, device: { id: device.deviceId, name: device.name } });
+  const sync =
+    config.sync.url === null
+      ? null
+      : createSyncService({ db, url: config.sync.url, device, usageInterfaces: () => usage.totalInterfaces(), intervalMs: config.sync.intervalSec * 1000, logger, now });
+
   const totals = new Map<string, Record<string, bigint>>();
   for (const row of traffic.sumByInterface('traffic_1d', null, 0, Number.MAX_SAFE_INTEGER)) {
     totals.set(row.interface_name, Object.fromEntries(COUNTER_COLUMNS.map((c) => [c, BigInt(row[c])])));
@@ -130,6 +152,8 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         t.tx_drops! += s.counters.txDrops;
         totals.set(s.interfaceName, t);
       }
+      usage.noteInterfaces(samples.map((s) => s.interfaceName));
+      alerts.notifySamples();
     },
   });
   const live = createLiveMonitor(source);
@@ -151,6 +175,10 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     now,
     startedAtMs,
     allTimeTotals: () => totals,
+    usage,
+    alerts,
+    device,
+    sync,
   };
 
   const prune = () => {
@@ -188,6 +216,9 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   // The first poll sets the baseline (or, after a restart, counts what passed while we were down).
   collector.start(settings.interval().intervalSec);
   await collector.pollNow();
+  alerts.start();
+  alerts.notifySamples();
+  sync?.start();
 
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -209,6 +240,8 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         live.close();
         await app.close();
         await collector.shutdown();
+        await alerts.close();
+        await sync?.stop({ finalSyncTimeoutMs: 3000 });
         db.close();
       })();
       return closing;

@@ -13,6 +13,7 @@ import type { AppContext } from './context.js';
 import { HttpError } from './errors.js';
 import { registerCollectorRoutes } from './routes/collector.js';
 import { registerConfigRoutes } from './routes/config.js';
+import { registerDeviceRoutes } from './routes/devices.js';
 import { registerExportRoutes } from './routes/export.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInterfaceRoutes } from './routes/interfaces.js';
@@ -20,6 +21,7 @@ import { registerLiveRoutes } from './routes/live.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTrafficRoutes } from './routes/traffic.js';
+import { registerUsageRoutes } from './routes/usage.js';
 import { SECURITY_BODY_LIMIT_BYTES, registerSecurity } from './security.js';
 
 export type App = FastifyInstance<
@@ -119,6 +121,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerSystemRoutes(app, ctx);
   registerMetricsRoutes(app, ctx);
   registerLiveRoutes(app, ctx);
+  registerUsageRoutes(app, ctx);
+  registerDeviceRoutes(app, ctx);
 
   const indexHtml = path.join(ctx.config.frontendDir, 'index.html');
   const hasDashboard = fs.existsSync(indexHtml);

@@ -3,13 +3,17 @@ import type { Collector } from '../collector/collector.js';
 import type { CounterSource } from '../collector/counter-source.js';
 import type { LiveMonitor } from '../collector/live.js';
 import type { Config } from '../config/config.js';
+import type { AlertsService } from '../services/alerts-service.js';
 import type { InterfacesService } from '../services/interfaces-service.js';
 import type { SettingsService } from '../services/settings-service.js';
 import type { TrafficService } from '../services/traffic-service.js';
+import type { UsageService } from '../services/usage-service.js';
 import type { ConfigRepo } from '../storage/config-repo.js';
 import type { Db } from '../storage/db.js';
 import type { RunsRepo } from '../storage/runs-repo.js';
 import type { TrafficRepo } from '../storage/traffic-repo.js';
+import type { DeviceIdentity } from '../sync/device-identity.js';
+import type { SyncService } from '../sync/sync-service.js';
 
 export interface AppContext {
   config: Config;
@@ -29,4 +33,12 @@ export interface AppContext {
   startedAtMs: number;
   /** All-time stored totals per interface (kept current by the collector), for /metrics. */
   allTimeTotals: () => ReadonlyMap<string, Record<string, bigint>>;
+  /** Day/month/year totals (issue #5). */
+  usage: UsageService;
+  /** The data cap and its alerts. */
+  alerts: AlertsService;
+  /** This instance's device id and name. */
+  device: DeviceIdentity;
+  /** Replication to PostgreSQL and the all-devices view; null without NETPULSE_SYNC_URL. */
+  sync: SyncService | null;
 }

@@ -3,6 +3,7 @@
  *   netpulse [serve]      run the collector, the API and the dashboard
  *   netpulse interfaces   what discovery sees: kind, state, primary, monitored
  *   netpulse export       stored traffic as CSV or JSON on stdout
+ *   netpulse usage        day, month and all-time totals (like vnStat) and the data cap
  *   netpulse service …    install/uninstall/status as a background service
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -19,6 +20,7 @@ import { CONFIG_KEYS, createConfigRepo } from '../storage/config-repo.js';
 import { DatabaseOpenError, openDatabase } from '../storage/db.js';
 import { createTrafficRepo } from '../storage/traffic-repo.js';
 import { runServiceCommand } from './service.js';
+import { runUsageCommand } from './usage.js';
 
 export interface Io {
   out: (text: string) => void;
@@ -42,6 +44,7 @@ Commands:
   serve        Run the collector, the REST API and the dashboard (the default)
   interfaces   List network interfaces: kind, state, primary, monitored
   export       Write stored traffic to stdout as CSV or JSON
+  usage        Today, yesterday, this month (with its estimate), last month, all time
   service      Install, uninstall or check Net-Pulse as a background service
 
 Run "netpulse <command> --help" for a command's options.
@@ -193,6 +196,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await interfaces(rest, io);
       case 'export':
         return await exportCommand(rest, io);
+      case 'usage':
+        return await runUsageCommand(rest, io);
       case 'service':
         return await runServiceCommand(rest);
       default:
