@@ -33,6 +33,7 @@ describe('paths', () => {
   it('livePath asks for all monitored interfaces when none is chosen', () => {
     expect(livePath(null)).toBe('/api/live');
     expect(livePath('eth0')).toBe('/api/live?interface=eth0');
+    expect(livePath('all')).toBe('/api/live?all=true');
   });
 });
 
@@ -135,12 +136,24 @@ describe('writeWithToken', () => {
   });
 
   it('gives up with the auth error when the person cancels', async () => {
-    const { fetch } = fakeFetch(() => json(403, { code: 'REMOTE_WRITE_FORBIDDEN', message: 'Writes from remote hosts need a token' }));
-    const client = createApiClient({ fetch, getToken: () => null });
-    const error = await writeWithToken(() => client.saveMonitored(['eth0']), { get: () => null, set: () => {} }, async () => null).catch(
+    const { fetch } = fakeFetch(() => json(401, { code: 'TOKEN_INVALID', message: 'The token does not match' }));
+    const client = createApiClient({ fetch, getToken: () => 'old' });
+    const error = await writeWithToken(() => client.saveMonitored(['eth0']), { get: () => 'old', set: () => {} }, async () => null).catch(
       (e: unknown) => e,
     );
-    expect(errorCode(error)).toBe('REMOTE_WRITE_FORBIDDEN');
+    expect(errorCode(error)).toBe('TOKEN_INVALID');
+  });
+
+  it('shows a remote-write refusal in words without asking for a token no server would accept', async () => {
+    const message = 'Changes from other machines are refused while NETPULSE_AUTH_TOKEN is unset.';
+    const { fetch } = fakeFetch(() => json(403, { code: 'REMOTE_WRITE_FORBIDDEN', message }));
+    const client = createApiClient({ fetch, getToken: () => null });
+    const askToken = vi.fn(async () => 'x');
+    const error = await writeWithToken(() => client.saveMonitored(['eth0']), { get: () => null, set: () => {} }, askToken).catch(
+      (e: unknown) => e,
+    );
+    expect(askToken).not.toHaveBeenCalled();
+    expect(describeError(error)).toBe(message);
   });
 
   it('does not ask for a token on other errors', async () => {

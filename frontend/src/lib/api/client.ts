@@ -36,8 +36,11 @@ export class ApiRequestError extends Error {
   }
 }
 
-/** Error codes that mean "this write needs (another) token". */
-export const AUTH_CODES: readonly string[] = ['TOKEN_REQUIRED', 'TOKEN_INVALID', 'REMOTE_WRITE_FORBIDDEN'];
+/**
+ * Error codes that mean "this write needs (another) token". REMOTE_WRITE_FORBIDDEN is not one: the server
+ * sends it only while it has no token configured, so typing one cannot help; its message says what to do.
+ */
+export const AUTH_CODES: readonly string[] = ['TOKEN_REQUIRED', 'TOKEN_INVALID'];
 
 export interface TrafficQuery {
   windowHours: number;
@@ -55,8 +58,11 @@ export function trafficPath(query: TrafficQuery): string {
   return `/api/traffic?${params.toString()}`;
 }
 
-export function livePath(interfaceName: string | null): string {
-  return interfaceName === null ? '/api/live' : `/api/live?${new URLSearchParams({ interface: interfaceName }).toString()}`;
+/** The live stream of one interface, of the monitored ones (null), or of every interface ('all'). */
+export function livePath(target: string | null | 'all'): string {
+  if (target === null) return '/api/live';
+  if (target === 'all') return '/api/live?all=true';
+  return `/api/live?${new URLSearchParams({ interface: target }).toString()}`;
 }
 
 export interface ApiClientDeps {

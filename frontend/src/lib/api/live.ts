@@ -52,9 +52,9 @@ interface EventSourceLike {
 
 const CLOSED = 2;
 
-/** Opens the stream; returns a function that closes it for good. */
+/** Opens the stream (see livePath for `target`); returns a function that closes it for good. */
 export function connectLive(
-  interfaceName: string | null,
+  target: string | null | 'all',
   handlers: LiveHandlers,
   open: (url: string) => EventSourceLike = (url) => new EventSource(url),
   retryDelayMs = 3000,
@@ -65,7 +65,7 @@ export function connectLive(
 
   const start = (): void => {
     handlers.onStatus('connecting');
-    const es = open(livePath(interfaceName));
+    const es = open(livePath(target));
     source = es;
     es.onopen = () => handlers.onStatus('open');
     es.onmessage = (message: MessageEvent) => {

@@ -11,7 +11,7 @@ const CODE_TEXT: Record<string, string> = {
   GROUPING_NOT_AVAILABLE: 'Minute-level data is not kept that long. Choose a grouping of an hour or more.',
   TOKEN_REQUIRED: 'Saving settings needs the admin token.',
   TOKEN_INVALID: 'The admin token was not accepted.',
-  REMOTE_WRITE_FORBIDDEN: 'Changing settings from another machine needs the admin token.',
+  REMOTE_WRITE_FORBIDDEN: 'Changing settings from another machine needs NETPULSE_AUTH_TOKEN set on the server.',
   RATE_LIMITED: 'Too many requests in a short time. Wait a moment and try again.',
 };
 

@@ -7,7 +7,8 @@ import {
   bucketCount,
   fitGrouping,
   indexOfStep,
-  minGroupingFromMessage,
+  groupingLimitFromMessage,
+  mergeGroupingLimits,
 } from './ladder';
 
 const values = (steps: { value: number }[]): number[] => steps.map((s) => s.value);
@@ -77,13 +78,33 @@ describe('indexOfStep', () => {
   });
 });
 
-describe('minGroupingFromMessage', () => {
-  it('reads the grouping a GROUPING_NOT_AVAILABLE message names', () => {
-    expect(minGroupingFromMessage('Minute data is kept for 7 days; use group_minutes of 60 or more')).toBe(60);
-    expect(minGroupingFromMessage('group_minutes must be at least 180 for this window')).toBe(180);
+describe('groupingLimitFromMessage', () => {
+  const serverMessage =
+    'group_minutes=15 needs minute data, which is kept for 7 days; for a window of 336 hours use a multiple of 60 (e.g. 60) or a window of at most 168 hours';
+
+  it('reads the coarser grouping and the minute tier reach from the server message', () => {
+    const limit = groupingLimitFromMessage(serverMessage, 336, 15);
+    expect(limit.minGroupMinutes).toBe(60);
+    expect(values(allowedGroupings(336, limit))[0]).toBe(60);
+    expect(values(allowedGroupings(168, limit))[0]).toBe(15);
   });
 
-  it('falls back to an hour when the message names no number', () => {
-    expect(minGroupingFromMessage('Not available')).toBe(60);
+  it('applies to windows as long as the refused one when the message names no reach', () => {
+    const limit = groupingLimitFromMessage('Not available', 720, 30);
+    expect(limit).toEqual({ fromWindowHours: 720, minGroupMinutes: 60 });
+  });
+
+  it('always excludes the grouping that was refused', () => {
+    const limit = groupingLimitFromMessage('use a multiple of 60', 2160, 180);
+    expect(fitGrouping(2160, 180, limit)).not.toBe(180);
+  });
+});
+
+describe('mergeGroupingLimits', () => {
+  it('keeps the stricter side of each limit', () => {
+    expect(mergeGroupingLimits({ fromWindowHours: 720, minGroupMinutes: 60 }, { fromWindowHours: 336, minGroupMinutes: 60 })).toEqual({
+      fromWindowHours: 336,
+      minGroupMinutes: 60,
+    });
   });
 });

@@ -106,14 +106,24 @@ export function isOnLadder(ladder: readonly LadderStep[], value: number): boolea
 }
 
 /**
- * Reads the lowest grouping the server will accept out of a GROUPING_NOT_AVAILABLE message
- * ("… use group_minutes of 60 or more"); 60 when the message names none.
+ * What a GROUPING_NOT_AVAILABLE answer teaches: groupings under an hour (or the coarser one the message
+ * names, "use a multiple of 60") are refused for windows longer than the minute tier reaches ("a window
+ * of at most 720 hours"; without that phrase, for windows as long as the refused one). The result
+ * always excludes the refused grouping, so fitting again cannot ask for it twice.
  */
-export function minGroupingFromMessage(message: string): number {
-  const match =
-    /(?:at least|minimum of|>=|≥)\s*(\d+)/i.exec(message) ??
-    /(\d+)\s*(?:minutes?\s*)?(?:or more|or coarser|or above|\+)/i.exec(message) ??
-    /group_minutes\D{0,30}(\d+)/i.exec(message);
-  const minutes = match ? Number(match[1]) : Number.NaN;
-  return Number.isInteger(minutes) && minutes >= 1 ? minutes : 60;
+export function groupingLimitFromMessage(message: string, refusedWindowHours: number, refusedGroupMinutes: number): GroupingLimit {
+  const named = /(?:multiple of|e\.g\.|at least)\s*(\d+)/i.exec(message);
+  const namedMinutes = named ? Number(named[1]) : 0;
+  const reach = /at most\s*(\d+)\s*hours?/i.exec(message);
+  const reachHours = reach ? Number(reach[1]) : Number.NaN;
+  return {
+    fromWindowHours: Number.isFinite(reachHours) && reachHours < refusedWindowHours ? reachHours + 1e-9 : refusedWindowHours,
+    minGroupMinutes: Math.max(60, namedMinutes, refusedGroupMinutes + 1),
+  };
+}
+
+/** Two limits in force at once: the stricter of each. */
+export function mergeGroupingLimits(a: GroupingLimit | null, b: GroupingLimit): GroupingLimit {
+  if (a === null) return b;
+  return { fromWindowHours: Math.min(a.fromWindowHours, b.fromWindowHours), minGroupMinutes: Math.max(a.minGroupMinutes, b.minGroupMinutes) };
 }

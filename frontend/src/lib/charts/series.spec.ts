@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiTrafficPoint, ApiTrafficResponse } from '$shared/api-types';
-import { buildTrafficSeries, isolatedPoints, maxRate } from './series';
+import type { ApiCollectorStatus, ApiTrafficPoint, ApiTrafficResponse } from '$shared/api-types';
+import { buildTrafficSeries, explainEmptyChart, hasTraffic, isolatedPoints, maxRate } from './series';
 
 function bucket(timestamp: string, rx: number | null, tx: number | null): ApiTrafficPoint {
   return { timestamp, rx_bytes: rx, tx_bytes: tx, rx_packets: rx === null ? null : 1, tx_packets: tx === null ? null : 1 };
@@ -71,5 +71,55 @@ describe('isolatedPoints', () => {
 
   it('marks a lone value at either end', () => {
     expect(isolatedPoints([3, null, null, 4])).toEqual([true, false, false, true]);
+  });
+});
+
+describe('explaining an empty chart', () => {
+  const status = (over: Partial<ApiCollectorStatus>): ApiCollectorStatus => ({
+    running: true,
+    interval_seconds: 30,
+    monitored_interfaces: ['eth0'],
+    polls: 1,
+    failed_polls: 0,
+    last_poll_at: '2025-03-11T14:00:00Z',
+    next_poll_at: '2025-03-11T14:00:30Z',
+    last_error: null,
+    first_data_at: '2025-03-11T14:00:00Z',
+    started_at: '2025-03-11T14:00:00Z',
+    ...over,
+  });
+  const zeros = buildTrafficSeries(response([bucket('2025-03-11T14:00:00Z', 0, 0)]));
+  const gaps = buildTrafficSeries(response([bucket('2025-03-11T14:00:00Z', null, null)]));
+
+  it('hasTraffic is false for a window of zeros and gaps', () => {
+    expect(hasTraffic(zeros)).toBe(false);
+    expect(hasTraffic(buildTrafficSeries(response([bucket('2025-03-11T14:00:00Z', 0, 1)])))).toBe(true);
+  });
+
+  it('says a new install is waiting for its first point after only the baseline read', () => {
+    expect(explainEmptyChart(zeros, status({}))).toEqual({ kind: 'waiting', nextPollAtMs: Date.parse('2025-03-11T14:00:30Z') });
+  });
+
+  it('says waiting when nothing at all is stored yet', () => {
+    expect(explainEmptyChart(gaps, status({ polls: 0, first_data_at: null }))?.kind).toBe('waiting');
+  });
+
+  it('does not say waiting after a restart when older data is stored', () => {
+    expect(explainEmptyChart(zeros, status({ first_data_at: '2024-01-01T00:00:00Z' }))).toBeNull();
+  });
+
+  it('draws honest zeros once the second read has happened', () => {
+    expect(explainEmptyChart(zeros, status({ polls: 2 }))).toBeNull();
+  });
+
+  it('says the window holds nothing when every bucket is a gap', () => {
+    expect(explainEmptyChart(gaps, status({ polls: 50, first_data_at: '2024-01-01T00:00:00Z' }))).toEqual({ kind: 'nothing-in-window' });
+  });
+
+  it('says the collector stopped, with its last error, when it is not running', () => {
+    expect(explainEmptyChart(gaps, status({ running: false, polls: 9, last_error: 'cannot read /proc/net/dev' }))).toEqual({
+      kind: 'stopped',
+      lastError: 'cannot read /proc/net/dev',
+    });
   });
 });

@@ -3,7 +3,7 @@
  * (the bucket still in progress: over the part that has passed). Null totals stay null: the chart
  * draws a gap there, never a zero.
  */
-import type { ApiTrafficResponse } from '$shared/api-types';
+import type { ApiCollectorStatus, ApiTrafficResponse } from '$shared/api-types';
 
 export interface RatePoint {
   /** Bucket start, ms since the epoch. */
@@ -69,6 +69,33 @@ export function buildTrafficSeries(response: ApiTrafficResponse): TrafficSeries 
     peakTx,
     bucketsWithData,
   };
+}
+
+/** Whether any bucket moved a byte: a window of zeros (or gaps) may mean "nothing collected yet". */
+export function hasTraffic(series: TrafficSeries): boolean {
+  return series.points.some((p) => (p.rxBytes ?? 0) > 0 || (p.txBytes ?? 0) > 0);
+}
+
+/** Why a chart has nothing to show, when that needs saying; null when the chart speaks for itself. */
+export type EmptyReason =
+  | { kind: 'waiting'; nextPollAtMs: number | null }
+  | { kind: 'stopped'; lastError: string | null }
+  | { kind: 'nothing-in-window' };
+
+/**
+ * Reads the collector status next to a chart without traffic. "Waiting" is the first minute of a new
+ * install: at most the baseline read has happened (it stores no traffic) and nothing older is stored.
+ */
+export function explainEmptyChart(series: TrafficSeries, status: ApiCollectorStatus): EmptyReason | null {
+  const startedMs = status.started_at === null ? Number.NaN : Date.parse(status.started_at);
+  const firstDataMs = status.first_data_at === null ? null : Date.parse(status.first_data_at);
+  const nothingOlder = firstDataMs === null || !(firstDataMs < startedMs - 2000);
+  if (status.running && status.polls < 2 && nothingOlder) {
+    return { kind: 'waiting', nextPollAtMs: status.next_poll_at === null ? null : Date.parse(status.next_poll_at) };
+  }
+  if (series.bucketsWithData > 0) return null;
+  if (!status.running) return { kind: 'stopped', lastError: status.last_error };
+  return { kind: 'nothing-in-window' };
 }
 
 /** The largest rate in the series (0 when there is none), to pick the axis unit. */

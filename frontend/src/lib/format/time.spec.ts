@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTimeTicks, formatBucketSpan, formatClockTime, formatDuration, formatTimeUntil } from './time';
+import { buildTimeTicks, formatBucketSpan, formatBucketStart, formatClockTime, formatDuration, formatTimeUntil } from './time';
 
 // vite.config.ts pins TZ=UTC for the test run.
 const at = (iso: string): number => Date.parse(iso);
@@ -18,7 +18,7 @@ describe('buildTimeTicks', () => {
 
   it('labels midnight with the day instead of 00:00', () => {
     const ticks = buildTimeTicks(at('2025-03-11T18:00:00Z'), at('2025-03-12T06:00:00Z'), 6, 'en-GB');
-    expect(ticks.map((t) => t.label)).toContain('Wed 12');
+    expect(ticks.map((t) => t.label)).toContain('12 Mar');
     expect(ticks.map((t) => t.label)).not.toContain('00:00');
   });
 
@@ -53,6 +53,16 @@ describe('formatBucketSpan', () => {
 
   it('shows only the date for a calendar-day bucket', () => {
     expect(formatBucketSpan(at('2025-03-11T00:00:00Z'), 86_400, 'en-GB')).toBe('Tue, 11 Mar 2025');
+  });
+});
+
+describe('formatBucketStart', () => {
+  it('writes day, month and time for a sub-day bucket', () => {
+    expect(formatBucketStart(at('2025-03-11T14:05:00Z'), 300, 'en-GB')).toBe('11 Mar, 14:05');
+  });
+
+  it('writes the weekday and date for a day bucket', () => {
+    expect(formatBucketStart(at('2025-03-11T00:00:00Z'), 86_400, 'en-GB')).toBe('Tue 11 Mar');
   });
 });
 

@@ -72,7 +72,7 @@ export function buildTimeTicks(minMs: number, maxMs: number, maxTicks: number, l
   if (!(maxMs > minMs)) return [];
   const step = pickStep(maxMs - minMs, Math.max(1, maxTicks));
   const clock = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
-  const dayOfMonth = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric' });
+  const dayOfMonth = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' });
   const date = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' });
   const month = new Intl.DateTimeFormat(locale, { month: 'short' });
   const monthYear = new Intl.DateTimeFormat(locale, { month: 'short', year: 'numeric' });
@@ -98,6 +98,14 @@ export function formatBucketSpan(startMs: number, bucketSeconds: number, locale?
   if (bucketSeconds >= 86_400 - 3600) return day.format(startMs);
   const clock = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
   return `${day.format(startMs)}, ${clock.format(startMs)} – ${clock.format(startMs + bucketSeconds * 1000)}`;
+}
+
+/** A bucket's start in few words, for tight spaces: "11 Mar, 14:05", or "Tue, 11 Mar" for a day bucket. */
+export function formatBucketStart(startMs: number, bucketSeconds: number, locale?: string): string {
+  if (bucketSeconds >= 86_400 - 3600) {
+    return new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short' }).format(startMs);
+  }
+  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(startMs);
 }
 
 /** "14:05:03" in the browser's zone. */

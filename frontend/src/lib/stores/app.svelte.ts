@@ -3,7 +3,7 @@
  * reach the server the banner shows and /api/health is retried (1 s, 2 s, 4 s … every 10 s); when the
  * server answers again `recoveries` goes up, and every view that watches it loads its data afresh.
  */
-import type { ApiError } from '$shared/api-types';
+import type { ApiError, ApiInterface } from '$shared/api-types';
 import { createApiClient, writeWithToken } from '../api/client';
 import { retryDelayMs } from './retry-delay';
 import { tokenStore } from './token';
@@ -57,6 +57,19 @@ export const api = createApiClient({
   getToken: () => tokenStore.get(),
   onReachability: reportReachability,
 });
+
+/**
+ * The interface list is wanted by every page, first thing: its request starts while the app is still
+ * mounting, and the first page to ask takes this answer instead of asking again.
+ */
+let preloadedInterfaces: Promise<ApiInterface[]> | null = api.getInterfaces();
+preloadedInterfaces.catch(() => undefined);
+
+export function loadInterfaces(signal?: AbortSignal): Promise<ApiInterface[]> {
+  const preloaded = preloadedInterfaces;
+  preloadedInterfaces = null;
+  return preloaded ?? api.getInterfaces(signal);
+}
 
 /** The token dialog's state; `askToken` opens it and resolves with what was typed, or null on cancel. */
 export const tokenPrompt = $state({
