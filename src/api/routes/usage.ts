@@ -114,12 +114,12 @@ async function dataCapView(ctx: AppContext) {
 
 const CapBody = Type.Object(
   {
-    limit_bytes: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'The cap in bytes (≥ 1); null removes the cap' })),
+    limit_bytes: Type.Optional(Type.Unsafe<number | null>({ type: 'integer', nullable: true, description: 'The cap in bytes (≥ 1); null removes the cap' })),
     limit: Type.Optional(Type.String({ maxLength: 32, description: 'The cap as text instead: "1 TB", "500GB", "1.5 TiB" (GB = 10^9, GiB = 2^30)' })),
-    interface: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: 'An interface, or null (default) for the total' })),
+    interface: Type.Optional(Type.Unsafe<string | null>({ type: 'string', maxLength: 64, nullable: true, description: 'An interface, or null (default) for the total' })),
     direction: Type.Optional(Type.String({ description: 'both (default), rx or tx' })),
     thresholds_percent: Type.Optional(Type.Array(Type.Integer(), { maxItems: 32, description: 'Whole percents 1–1000, at most 10; default [80, 100]' })),
-    month_start_day: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'Billing month start day 1–28; null: back to 1. Refused while NETPULSE_MONTH_START_DAY is set' })),
+    month_start_day: Type.Optional(Type.Unsafe<number | null>({ type: 'integer', nullable: true, description: 'Billing month start day 1–28; null: back to 1. Refused while NETPULSE_MONTH_START_DAY is set' })),
   },
   { additionalProperties: false },
 );
