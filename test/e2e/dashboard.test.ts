@@ -225,6 +225,7 @@ describe('dashboard in a real browser', { skip: hasChromium() ? false : CHROMIUM
       await notice.waitFor();
       assert.match((await notice.textContent()) ?? '', /No data yet.*first point arrives at \d\d:\d\d:\d\d \(in \d+ min\)/s);
       assert.equal(await page.getByTestId('chart').getAttribute('data-state'), 'empty');
+      await page.screenshot({ path: screenshotPath('dashboard-no-data-yet') });
     } finally {
       await quiet.close();
     }
@@ -259,6 +260,7 @@ describe('dashboard in a real browser', { skip: hasChromium() ? false : CHROMIUM
     // The server wants its token: a wrong one first, then the right one.
     const dialog = page.getByTestId('token-dialog');
     await dialog.waitFor();
+    await page.screenshot({ path: screenshotPath('settings-token-dialog') });
     await page.locator('#admin-token').fill('wrong-token');
     await page.getByRole('button', { name: 'Save with token' }).click();
     await waitUntil(async () => /not accepted/.test((await dialog.textContent()) ?? '') && (await dialog.isVisible()), {

@@ -53,7 +53,7 @@ function seedHistory(dbPath: string, days: number, nowMs: number): void {
     const endSec = Math.floor(nowMs / 1000 / stepSec) * stepSec - stepSec;
     const startSec = endSec - days * 86_400;
     // The collector was down for a day, a third of the way back: the chart must show a gap there.
-    const outageStart = endSec - Math.floor(days / 3) * 86_400;
+    const outageStart = Math.floor((endSec - (days / 3) * 86_400) / 86_400) * 86_400;
     const outageEnd = outageStart + 86_400;
     const zero = { rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n };
     db.transaction(() => {

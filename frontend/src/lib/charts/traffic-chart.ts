@@ -106,7 +106,8 @@ export function createTrafficChart(canvas: HTMLCanvasElement, initial: TrafficCh
             callback: (value) => tickLabels.get(Number(value)) ?? '',
           },
           afterBuildTicks: (axis: Scale) => {
-            const maxTicks = Math.max(3, Math.floor((axis.width || 600) / 80));
+            const width = axis.width || 600;
+            const maxTicks = Math.max(3, Math.floor(width / (width < 500 ? 56 : 90)));
             const ticks = buildTimeTicks(axis.min, axis.max, maxTicks);
             tickLabels = new Map(ticks.map((t) => [t.valueMs, t.label]));
             axis.ticks = ticks.map((t) => ({ value: t.valueMs }));
