@@ -40,6 +40,8 @@ export interface SyncStatus {
   lastError: string | null;
   /** When the current outage began; null while reachable. */
   outageSinceMs: number | null;
+  /** Failed attempts in a row (0 while reachable). */
+  failures: number;
   /** Buckets upserted since start. */
   bucketsSent: number;
   cycles: number;
@@ -215,6 +217,10 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     lastAttemptAtMs = deps.now();
     const usageInterfaces = await deps.usageInterfaces();
     const client = await pool.connect();
+    // A connection that dies under a checked-out client is also emitted as 'error': without a listener
+    // that would crash the process. The query in flight rejects with it, which is what we act on.
+    const onClientError = (err: Error) => deps.logger.debug({ err: errorText(err) }, 'sync: the PostgreSQL connection failed');
+    client.on('error', onClientError);
     let broken: Error | undefined;
     try {
       if (!schemaReady) {
@@ -250,6 +256,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     } finally {
       // A client that failed is destroyed rather than returned: its connection may be half dead.
       client.release(broken);
+      client.off('error', onClientError);
     }
   }
 
@@ -308,7 +315,7 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
     },
     syncNow,
     status() {
-      return { state, target, lastSuccessAtMs, lastAttemptAtMs, lastError, outageSinceMs, bucketsSent, cycles };
+      return { state, target, lastSuccessAtMs, lastAttemptAtMs, lastError, outageSinceMs, failures, bucketsSent, cycles };
     },
     async stop(options = {}) {
       if (stopped) return;
