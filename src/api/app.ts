@@ -69,6 +69,17 @@ function codeOf(err: FastifyError): string {
   }
 }
 
+/** Where a validated request part holds NaN or ±Infinity (a coerced number), or null. Schemas nest shallowly. */
+function nonFinitePath(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  if (value === null || typeof value !== 'object' || depth >= 4) return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const at = nonFinitePath(inner, `${path}/${key}`, depth + 1);
+    if (at !== null) return at;
+  }
+  return null;
+}
+
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -96,6 +107,15 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  // Ajv's type coercion turns a numeric string past the double range ("1e400", four hundred 9s) into ±Infinity
+  // and then skips minimum/maximum, which only test finite numbers: refuse such a value before any handler.
+  app.addHook('preHandler', async (request) => {
+    for (const [part, value] of [['querystring', request.query], ['params', request.params], ['body', request.body]] as const) {
+      const at = nonFinitePath(value, part);
+      if (at !== null) throw new HttpError(400, 'VALIDATION_ERROR', `${at} must be a finite number`);
+    }
   });
 
   await registerSecurity(app, {
