@@ -126,6 +126,24 @@ const CapBody = Type.Object(
 
 const invalidCap = (message: string) => badRequest('INVALID_CAP', message);
 
+/**
+ * Ajv coerces body types too (true → 1, "100" → 100, "80" → [80], 5 → "5"): each cap field that is sent must
+ * already have its JSON type, as for the config bodies. What is missing or unknown is left to the schema.
+ */
+function capBodyAsSent(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const b = body as Record<string, unknown>;
+  const is = (v: unknown, type: 'number' | 'string', nullable: boolean) => v === undefined || typeof v === type || (nullable && v === null);
+  return (
+    is(b.limit_bytes, 'number', true) &&
+    is(b.limit, 'string', false) &&
+    is(b.interface, 'string', true) &&
+    is(b.direction, 'string', false) &&
+    is(b.month_start_day, 'number', true) &&
+    (b.thresholds_percent === undefined || (Array.isArray(b.thresholds_percent) && b.thresholds_percent.every((t) => typeof t === 'number')))
+  );
+}
+
 export function registerUsageRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/api/usage',
@@ -225,6 +243,9 @@ export function registerUsageRoutes(app: App, ctx: AppContext): void {
         security: [{ bearer: [] }],
         body: CapBody,
         response: { ...withErrors({ 200: DataCapSchema }), 409: ErrorBody },
+      },
+      preValidation: async (req) => {
+        if (!capBodyAsSent(req.body)) throw badRequest('VALIDATION_ERROR', 'body must be an object whose fields have their JSON types: limit_bytes a number or null, limit a string, interface a string or null, direction a string, thresholds_percent an array of numbers, month_start_day a number or null (Content-Type: application/json)');
       },
     },
     async (req) => {
