@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,14 @@ const RTF_REJECT = 0x200;
 const IPV4_ANY = '00000000';
 const IPV6_ANY = '0'.repeat(32);
 
-interface CachedIfindex {
+/**
+ * An open file descriptor on /sys/class/net/<if>/ifindex, read again at every poll (a pread costs ~1.5 µs,
+ * a fresh open and read ~12 µs). When the interface is deleted, reads of the old descriptor fail with
+ * ENODEV even if an interface of the same name was created since: that is how a deletion and re-creation
+ * between two polls is noticed, whatever the counters did meanwhile.
+ */
+interface OpenIfindex {
+  fd: number;
   ifindex: number;
   counters: RawCounters;
 }
@@ -145,7 +152,8 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
   const netDevPath = join(procRoot, 'net', 'dev');
   const classNet = join(sysRoot, 'class', 'net');
 
-  let ifindexCache = new Map<string, CachedIfindex>();
+  let ifindexFiles = new Map<string, OpenIfindex>();
+  const ifindexBuffer = Buffer.alloc(32);
   let bootId: string | null | undefined;
 
   function readNetDevSync(): string {
@@ -168,12 +176,41 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
     return bootId;
   }
 
-  function readIfindex(name: string): number {
-    const path = join(classNet, name, 'ifindex');
-    const text = readFileSync(path, 'utf8');
+  function parseIfindex(text: string, path: string): number {
     const ifindex = parseInteger(text);
     if (ifindex === null || ifindex <= 0) throw new Error(`unexpected ifindex ${JSON.stringify(text)} in ${path}`);
     return ifindex;
+  }
+
+  /** Opens and reads <sys>/class/net/<name>/ifindex; the descriptor stays open for the next polls. */
+  function openIfindex(name: string, counters: RawCounters): OpenIfindex {
+    const path = join(classNet, name, 'ifindex');
+    const fd = openSync(path, 'r');
+    try {
+      const n = readSync(fd, ifindexBuffer, 0, ifindexBuffer.length, 0);
+      return { fd, ifindex: parseIfindex(ifindexBuffer.toString('utf8', 0, n), path), counters };
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
+
+  /** Re-reads an open ifindex; null when the interface behind the descriptor is gone. */
+  function rereadIfindex(open: OpenIfindex): number | null {
+    try {
+      const n = readSync(open.fd, ifindexBuffer, 0, ifindexBuffer.length, 0);
+      return parseInteger(ifindexBuffer.toString('utf8', 0, n));
+    } catch {
+      return null;
+    }
+  }
+
+  function closeQuietly(fd: number): void {
+    try {
+      closeSync(fd);
+    } catch {
+      // already gone
+    }
   }
 
   // Entirely synchronous inside, so two overlapping calls cannot interleave their cache updates.
@@ -182,34 +219,40 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
     const timeMs = now();
     const interfaces: InterfaceCounters[] = [];
     const failures: CounterReading['failures'] = [];
-    const nextCache = new Map<string, CachedIfindex>();
+    const next = new Map<string, OpenIfindex>();
     for (const [name, counters] of parseProcNetDev(text)) {
       if (!isValidInterfaceName(name)) {
         failures.push({ name, error: 'not a valid interface name; not looked up in /sys' });
         continue;
       }
-      const cached = ifindexCache.get(name);
-      let ifindex: number;
-      if (cached !== undefined && !wentDown(cached.counters, counters)) {
-        ifindex = cached.ifindex;
-      } else {
+      let open = ifindexFiles.get(name);
+      ifindexFiles.delete(name);
+      // Same interface as last time if its descriptor still reads the same ifindex and no counter went
+      // down; otherwise (deleted, re-created, reset) open the name afresh.
+      if (open !== undefined && (rereadIfindex(open) !== open.ifindex || wentDown(open.counters, counters))) {
+        closeQuietly(open.fd);
+        open = undefined;
+      }
+      if (open === undefined) {
         try {
-          ifindex = readIfindex(name);
+          open = openIfindex(name, counters);
         } catch (error) {
           failures.push({ name, error: errorText(error) });
           continue;
         }
       }
-      nextCache.set(name, { ifindex, counters });
-      interfaces.push({ name, ifindex, counters });
+      open.counters = counters;
+      next.set(name, open);
+      interfaces.push({ name, ifindex: open.ifindex, counters });
     }
     // Every network namespace has lo: a file with no interface at all is a broken read, not "all gone"
     // (treating it as all gone would count every interface from zero when they reappear).
     if (interfaces.length === 0 && failures.length === 0) {
       throw new Error(`${netDevPath} lists no interfaces`);
     }
-    // Names that vanished drop out, so one that comes back counts as new and has its ifindex re-read.
-    ifindexCache = nextCache;
+    // Names that vanished drop out (their descriptors closed), so one that comes back is opened afresh.
+    for (const gone of ifindexFiles.values()) closeQuietly(gone.fd);
+    ifindexFiles = next;
     return { timeMs, bootId: readBootId(), interfaces, failures };
   }
 

@@ -18,6 +18,8 @@ export interface TrafficBucket {
   endSec: number;
   /** null where the collector was not running during the bucket. */
   sums: CounterRow | null;
+  /** Seconds of the bucket the collector covered (a rate is sums / this); null when unknown. */
+  coveredSec: number | null;
 }
 
 export interface TrafficQuery {
@@ -57,13 +59,18 @@ function dayStartOfNumber(dayNumber: number, timeZone: string): number {
   return zonedDayStart(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), timeZone);
 }
 
-/** Marks each bucket covered when some run overlaps it and it lies after the tier's retention horizon. */
-function covered(bucketStart: number, bucketEnd: number, runs: readonly CollectorRun[], horizon: number): boolean {
-  if (bucketEnd <= horizon) return false;
+/**
+ * Seconds of [bucketStart, bucketEnd) during which the collector ran; 0 when none or when the bucket lies
+ * before the tier's retention horizon (its data was pruned). A run covers [startedAt, lastPollAt].
+ */
+function coveredSeconds(bucketStart: number, bucketEnd: number, runs: readonly CollectorRun[], horizon: number): number {
+  if (bucketEnd <= horizon) return 0;
+  let seconds = 0;
   for (const r of runs) {
-    if (r.startedAt < bucketEnd && r.lastPollAt >= bucketStart) return true;
+    const overlap = Math.min(bucketEnd, r.lastPollAt) - Math.max(bucketStart, r.startedAt);
+    if (overlap > 0) seconds += overlap;
   }
-  return false;
+  return Math.min(seconds, bucketEnd - bucketStart);
 }
 
 export function createTrafficService(deps: {
@@ -93,7 +100,8 @@ export function createTrafficService(deps: {
     for (let i = 0; i + 1 < edges.length; i++) {
       const startSec = edges[i]!;
       const endSec = edges[i + 1]!;
-      buckets.push({ startSec, endSec, sums: covered(startSec, endSec, runs, horizon) ? zeroRow() : null });
+      const coveredSec = coveredSeconds(startSec, endSec, runs, horizon);
+      buckets.push({ startSec, endSec, sums: coveredSec > 0 ? zeroRow() : null, coveredSec: coveredSec > 0 ? coveredSec : null });
     }
     let b = 0;
     for (const row of rows) {

@@ -60,6 +60,8 @@ export interface ApiTrafficPoint {
   tx_bytes: number | null;
   rx_packets: number | null;
   tx_packets: number | null;
+  /** Seconds of the bucket the collector was running (rate = bytes / covered_seconds); null when unknown. */
+  covered_seconds: number | null;
 }
 
 /** GET /api/traffic?time_window_hours=&group_minutes=[&interface=] */

@@ -99,3 +99,17 @@ test('traffic over a year reads the hour tier and keeps sums exact past 2^53', (
   assert.equal(hourly.tier, 'traffic_1h');
   assert.equal(hourly.buckets.reduce((s, b) => s + (b.sums?.rx_bytes ?? 0n), 0n), 2n * big + 1n);
 });
+
+test('traffic says how many seconds of each bucket the collector covered', (t) => {
+  const { store, service } = setup(t);
+  const hour = Math.floor(NOW / 3600) * 3600;
+  // Ran the last 5 minutes of the previous hour, and stopped exactly at the start of the current one.
+  const run = store.runs.begin(hour - 300, hour);
+  store.runs.end(run, hour);
+  const answer = service.query({ windowHours: 3, groupMinutes: 60, interfaces: ['eth0'] });
+  const previous = answer.buckets.find((b) => b.startSec === hour - 3600);
+  const current = answer.buckets.find((b) => b.startSec === hour);
+  assert.equal(previous?.coveredSec, 300);
+  assert.equal(current?.sums, null);
+  assert.equal(current?.coveredSec, null);
+});

@@ -14,6 +14,11 @@ const TrafficPoint = Type.Object({
   tx_bytes: NullableCount,
   rx_packets: NullableCount,
   tx_packets: NullableCount,
+  covered_seconds: Type.Unsafe<number | null>({
+    type: 'integer',
+    nullable: true,
+    description: 'Seconds of the bucket the collector was running; a rate is bytes / covered_seconds. null when unknown.',
+  }),
 });
 
 const TrafficResponse = Type.Object({
@@ -100,6 +105,7 @@ export function registerTrafficRoutes(app: App, ctx: AppContext): void {
           tx_bytes: b.sums?.tx_bytes ?? null,
           rx_packets: b.sums?.rx_packets ?? null,
           tx_packets: b.sums?.tx_packets ?? null,
+          covered_seconds: b.sums === null ? null : b.coveredSec,
         })),
         interface: name ?? null,
         interfaces,

@@ -142,6 +142,7 @@ const trafficPoint = objectOf<ApiTrafficPoint>({
   tx_bytes: nullable(num),
   rx_packets: nullable(num),
   tx_packets: nullable(num),
+  covered_seconds: nullable(num),
 });
 
 const positive: Parser<number> = (value, path) => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ApiCollectorStatus, ApiTrafficPoint, ApiTrafficResponse } from '$shared/api-types';
 import { buildTrafficSeries, explainEmptyChart, hasTraffic, isolatedPoints, maxRate } from './series';
 
-function bucket(timestamp: string, rx: number | null, tx: number | null): ApiTrafficPoint {
-  return { timestamp, rx_bytes: rx, tx_bytes: tx, rx_packets: rx === null ? null : 1, tx_packets: tx === null ? null : 1 };
+function bucket(timestamp: string, rx: number | null, tx: number | null, coveredSeconds: number | null = null): ApiTrafficPoint {
+  return { timestamp, rx_bytes: rx, tx_bytes: tx, rx_packets: rx === null ? null : 1, tx_packets: tx === null ? null : 1, covered_seconds: coveredSeconds };
 }
 
 function response(data: ApiTrafficPoint[], end = '2025-03-11T14:10:00Z'): ApiTrafficResponse {
@@ -25,6 +25,12 @@ describe('buildTrafficSeries', () => {
     const series = buildTrafficSeries(response([bucket('2025-03-11T13:55:00Z', 3000, 600)]));
     expect(series.points[0]?.rxBytesPerSec).toBe(10);
     expect(series.points[0]?.txBytesPerSec).toBe(2);
+  });
+
+  it('averages a partly covered bucket over the seconds the collector ran', () => {
+    // The collector ran 60 s of the 300 s bucket: 6000 bytes then is 100 B/s, not 20 B/s.
+    const series = buildTrafficSeries(response([bucket('2025-03-11T13:55:00Z', 6000, 0, 60)]));
+    expect(series.points[0]?.rxBytesPerSec).toBe(100);
   });
 
   it('keeps a bucket without data as null, not zero', () => {

@@ -46,8 +46,11 @@ export function buildTrafficSeries(response: ApiTrafficResponse): TrafficSeries 
   const points = response.data.map((bucket): RatePoint => {
     const startMs = Date.parse(bucket.timestamp);
     const passedMs = Math.min(startMs + bucketMs, endMs) - startMs;
-    // At least one second, so a bucket that began a moment ago cannot show an absurd rate.
-    const seconds = passedMs > 0 ? Math.max(1, passedMs / 1000) : response.bucket_seconds;
+    // Averaged over the part of the bucket the collector covered (a bucket where it ran 5 minutes of 60 is
+    // not a bucket of near-zero traffic), else over the part that has passed; at least one second, so a
+    // bucket that began a moment ago cannot show an absurd rate.
+    const passedSec = passedMs > 0 ? passedMs / 1000 : response.bucket_seconds;
+    const seconds = Math.max(1, bucket.covered_seconds !== null && bucket.covered_seconds > 0 ? Math.min(bucket.covered_seconds, passedSec) : passedSec);
     const rxBytesPerSec = bucket.rx_bytes === null ? null : bucket.rx_bytes / seconds;
     const txBytesPerSec = bucket.tx_bytes === null ? null : bucket.tx_bytes / seconds;
     if (bucket.rx_bytes !== null) rxBytes += bucket.rx_bytes;
