@@ -185,13 +185,10 @@ test('Net-Pulse counts a veth deleted and re-created while it runs from zero, ex
   await assertStoredExactly(np, addCounters(oldDelta, c2));
 });
 
-// Fails today, exactly by the old veth's last counters: the Linux source re-reads an interface's ifindex
-// only when the name is new or a counter went down (src/collector/linux-source.ts), so a re-created
-// interface whose counters all pass the old ones before the next poll keeps the old ifindex, and the
-// delta maths counts new − old instead of new. Drop `todo` once the source notices the new ifindex.
-const RECREATED_UNNOTICED = 'known bug: linux-source keeps a cached ifindex while no counter went down';
-
-test('Net-Pulse counts a re-created veth from zero when its counters pass the old ones before the next poll', { todo: RECREATED_UNNOTICED }, async (t) => {
+// The Linux source keeps each interface's /sys ifindex file open and re-reads it every poll: the old
+// descriptor answers ENODEV once the interface is deleted, so a re-creation is noticed even when the new
+// counters already passed the old ones.
+test('Net-Pulse counts a re-created veth from zero when its counters pass the old ones before the next poll', async (t) => {
   if (SKIP_REASON !== null) return t.skip('needs root and iproute2');
   const lab = await createVethLab(t);
   await lab.createVeth();
