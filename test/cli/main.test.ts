@@ -139,7 +139,7 @@ function assertOneClearLine(run: Run, mentions: RegExp[]): void {
   for (const m of mentions) assert.match(said[0]!, m);
 }
 
-describe('netpulse', () => {
+describe('netpulse', { concurrency: 3 }, () => {
   test('--help prints the commands and every NETPULSE_ variable, and answers 0', async () => {
     const run = await runMain(['--help'], {});
     assert.equal(run.code, 0, run.stderr);
