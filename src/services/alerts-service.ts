@@ -225,10 +225,23 @@ export function stringifyWithBigInt(value: unknown, indent?: number): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${marker}${v}` : v), indent).replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
 }
 
+function splitCredentials(url: string | null): { url: string; authorization: string | null } | null {
+  if (url === null) return null;
+  const u = new URL(url);
+  if (u.username === '' && u.password === '') return { url, authorization: null };
+  const user = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  u.username = '';
+  u.password = '';
+  return { url: u.href, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}
+
 export function createAlertsService(deps: AlertsServiceDeps): AlertsService {
   const { db } = deps;
   const minIntervalMs = deps.evaluateMinIntervalMs ?? EVALUATE_MIN_INTERVAL_MS;
-  const webhookUrl = deps.webhook.url;
+  // fetch refuses URLs with user:password@; they become a Basic Authorization header instead.
+  const webhook = splitCredentials(deps.webhook.url);
+  const webhookUrl = webhook?.url ?? null;
   const timeoutMs = deps.webhook.timeoutMs ?? 5_000;
   const maxAttempts = deps.webhook.maxAttempts ?? 6;
   const baseDelayMs = deps.webhook.baseDelayMs ?? 1_000;
@@ -390,7 +403,7 @@ export function createAlertsService(deps: AlertsServiceDeps): AlertsService {
     try {
       const res = await doFetch(webhookUrl!, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'Net-Pulse' },
+        headers: { 'content-type': 'application/json', 'user-agent': 'Net-Pulse', ...(webhook?.authorization ? { authorization: webhook.authorization } : {}) },
         body: stringifyWithBigInt({ event: `data_cap.${alert.kind}`, device: deps.device, alert: apiAlert(alert) }),
         signal: ac.signal,
       });

@@ -73,8 +73,9 @@ export function remoteDaySource(pool: pg.Pool, filter: RemoteDayFilter): DaySour
       return rows.map((r): DayTotal => ({ day: r.day, rxBytes: BigInt(r.rx), txBytes: BigInt(r.tx) }));
     },
     async oldestDay() {
+      // ORDER BY … LIMIT 1 rather than MIN(): it walks the day index and stops at the first match.
       const { rows } = await pool.query<{ day: string | null }>(
-        `SELECT MIN(t.day)::text AS day FROM netpulse_traffic_1d t JOIN netpulse_devices d ON d.device_id = t.device_id WHERE ${DAY_WHERE}`,
+        `SELECT t.day::text AS day FROM netpulse_traffic_1d t JOIN netpulse_devices d ON d.device_id = t.device_id WHERE ${DAY_WHERE} ORDER BY t.day LIMIT 1`,
         base,
       );
       return rows[0]?.day ?? null;

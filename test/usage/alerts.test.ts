@@ -163,12 +163,14 @@ async function fireOne(t: TestContext, webhook: WebhookOptions): Promise<AlertsS
 describe('webhook', () => {
   test('a webhook that fails at first is retried with backoff until it takes the alert', async (t) => {
     const hook = await receiver(t, [503, 502, 200]);
-    const alerts = await fireOne(t, { url: hook.url, baseDelayMs: 20, maxAttempts: 5 });
+    const withCredentials = hook.url.replace('http://', 'http://hook:s%3Acret@');
+    const alerts = await fireOne(t, { url: withCredentials, baseDelayMs: 20, maxAttempts: 5 });
     await until(() => alerts.list(1)[0]!.webhook.status === 'delivered');
     assert.equal(hook.bodies.length, 3);
     assert.deepEqual(alerts.list(1)[0]!.webhook, { status: 'delivered', attempts: 3, lastError: null });
     const sent = hook.bodies[2]!;
     assert.equal(sent.headers['content-type'], 'application/json');
+    assert.equal(sent.headers.authorization, `Basic ${Buffer.from('hook:s:cret').toString('base64')}`, 'user:password@ becomes Basic auth');
     const payload = JSON.parse(sent.body);
     assert.equal(payload.event, 'data_cap.threshold');
     assert.deepEqual(payload.device, { id: 'dev-1', name: 'box' });
