@@ -167,7 +167,7 @@ async function main(): Promise<void> {
       ['usage?period=month&device=all (12 months, every device)', () => usageRows(all, { ...opts, period: 'month', limit: 12 })],
       ['usage?period=day&device=all (30 days)', () => usageRows(all, { ...opts, period: 'day', limit: 30 })],
       ['usage?period=year&device=all', () => usageRows(all, { ...opts, period: 'year', limit: 5 })],
-      ['usage?period=month&device=<one> (12 months)', () => usageRows(single, { ...opts, period: 'month', limit: 12 })],
+      ['usage?period=month&device=(one id) (12 months)', () => usageRows(single, { ...opts, period: 'month', limit: 12 })],
       ['/api/devices (list + each device\'s month totals)', () => Promise.all([listRemoteDevices(pool), remoteTotalsByDevice(pool, '2026-11-01', '2026-12-01')])],
       ['hour tier, every device summed: last 24 h', () => remoteHourlyTotals(pool, NOW_SEC - 86_400, NOW_SEC)],
       ['hour tier, every device summed: last 30 days', () => remoteHourlyTotals(pool, NOW_SEC - 30 * 86_400, NOW_SEC)],
