@@ -101,8 +101,13 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       request.log.error({ err }, 'request failed');
       return reply.status(500).send({ statusCode: 500, code: 'INTERNAL_ERROR', error: 'Internal Server Error', message: 'The server could not answer this request; the log says why.' });
     }
-    const message = err.validation ? `${err.validationContext ?? 'request'}${err.message.replace(/^(querystring|params|body|headers)/, '')}` : err.message;
-    return reply.status(status).send({ statusCode: status, code: codeOf(err), error: STATUS_TEXT[status] ?? 'Error', message });
+    const code = codeOf(err);
+    const message = err.validation
+      ? `${err.validationContext ?? 'request'}${err.message.replace(/^(querystring|params|body|headers)/, '')}`
+      : code === 'UNSUPPORTED_MEDIA_TYPE'
+        ? `${err.message}: send the body as JSON with Content-Type: application/json`
+        : err.message;
+    return reply.status(status).send({ statusCode: status, code, error: STATUS_TEXT[status] ?? 'Error', message });
   });
 
   app.setNotFoundHandler((request, reply) => {

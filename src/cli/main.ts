@@ -6,6 +6,7 @@
  *   netpulse usage        day, month and all-time totals (like vnStat) and the data cap
  *   netpulse service …    install/uninstall/status as a background service
  */
+import fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { finished } from 'node:stream/promises';
 import { exportTraffic, type ExportFormat, type ExportResolution } from '../api/routes/export.js';
@@ -102,6 +103,8 @@ async function interfaces(args: string[], io: Io): Promise<number> {
   let monitored = new Set(found.defaultMonitored);
   let fromConfig = false;
   try {
+    // Only read a database that exists: listing interfaces must not create one.
+    if (!fs.existsSync(config.dbPath)) throw new Error('no database yet');
     const db = openDatabase(config.dbPath);
     const stored = createConfigRepo(db).get<string[]>(CONFIG_KEYS.monitoredInterfaces);
     db.close();

@@ -62,8 +62,9 @@ export interface Collector {
 
 const DURATION_WINDOW = 120;
 
+/** Unix seconds of a sample's time (floored: a sample never lands in a second that hasn't begun). */
 export function toSeconds(ms: number): number {
-  return Math.round(ms / 1000);
+  return Math.floor(ms / 1000);
 }
 
 export function createCollector(deps: CollectorDeps): Collector {
@@ -93,7 +94,10 @@ export function createCollector(deps: CollectorDeps): Collector {
     const t0 = process.hrtime.bigint();
     const reading = await deps.source.readCounters();
     for (const f of reading.failures) deps.logger.warn({ interface: f.name, err: f.error }, 'reading an interface failed; the others were read');
-    const result = computeDeltas(state, reading, { speedMbps: deps.speedMbps });
+    // After a reboot, the traffic since boot is spread from the boot time, not from our last reading.
+    const rebooted = state !== null && state.bootId !== null && reading.bootId !== null && state.bootId !== reading.bootId;
+    const bootTimeMs = rebooted ? await deps.source.readBootTimeMs().catch(() => null) : null;
+    const result = computeDeltas(state, reading, { speedMbps: deps.speedMbps, bootTimeMs });
     const monitored = deps.monitored();
     const samples: TrafficSample[] = [];
     let spanStartMs = reading.timeMs;

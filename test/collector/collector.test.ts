@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createCollector } from '../../src/collector/collector.js';
 import { createLinuxSource } from '../../src/collector/linux-source.js';
@@ -107,4 +109,26 @@ test('collector shutdown takes a last poll so nothing pending is lost', async (t
   clock.now += 500;
   await collector.shutdown();
   assert.equal(storedRx(store, 'eth0'), 7000n);
+});
+
+test('collector after a reboot counts the traffic since boot from zero, spread from the boot time', async (t) => {
+  const clock = { now: 1_800_000_000_000 };
+  const { tree, store, make } = setup(t, clock);
+  const before = make();
+  await before.pollNow();
+  // Down for two hours; the machine booted one hour ago and the counters started again from zero.
+  clock.now += 2 * 3_600_000;
+  const bootSec = Math.floor(clock.now / 1000) - 3600;
+  fs.writeFileSync(path.join(tree.procRoot, 'sys', 'kernel', 'random', 'boot_id'), 'boot-2\n');
+  const stat = fs.readFileSync(path.join(tree.procRoot, 'stat'), 'utf8');
+  fs.writeFileSync(path.join(tree.procRoot, 'stat'), stat.replace(/^btime \d+$/m, `btime ${bootSec}`));
+  tree.setCounters('eth0', grow(360_000));
+  const after = make();
+  const poll = await after.pollNow();
+  assert.equal(poll?.baseline, false);
+  assert.equal(poll?.samples[0]?.startSec, bootSec);
+  assert.equal(storedRx(store, 'eth0'), 360_000n);
+  // Nothing lands in the hour the machine was off.
+  const minutes = store.traffic.sumByBucket('traffic_1m', ['eth0'], 0, Number.MAX_SAFE_INTEGER);
+  assert.ok(minutes.every((m) => Number(m.bucket_start) >= bootSec - 60), 'no bytes before the boot');
 });
