@@ -3,7 +3,7 @@ import type { RawRow } from '../../storage/traffic-repo.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';
 import { badRequest } from '../errors.js';
-import { Count, InterfaceNameParam, NullableCount, withErrors } from '../schemas.js';
+import { Count, Counters, InterfaceNameParam, NullableCount, withErrors } from '../schemas.js';
 import { requireKnownInterface } from './interfaces.js';
 
 const MAX_WINDOW_HOURS = 87_600; // ten years
@@ -37,14 +37,7 @@ const RawSample = Type.Object({
   interface: Type.String(),
   timestamp: Type.String({ description: 'End of the sample, ISO 8601 UTC' }),
   span_seconds: Type.Integer(),
-  rx_bytes: Count,
-  tx_bytes: Count,
-  rx_packets: Count,
-  tx_packets: Count,
-  rx_errors: Count,
-  tx_errors: Count,
-  rx_drops: Count,
-  tx_drops: Count,
+  ...Counters.properties,
 });
 
 export function apiRawSample(r: RawRow) {
@@ -150,7 +143,7 @@ export function registerTrafficRoutes(app: App, ctx: AppContext): void {
     },
   );
 
-  const SummaryRow = Type.Object({ interface: Type.String(), rx_bytes: Count, tx_bytes: Count, rx_packets: Count, tx_packets: Count, rx_errors: Count, tx_errors: Count, rx_drops: Count, tx_drops: Count });
+  const SummaryRow = Type.Object({ interface: Type.String(), ...Counters.properties });
   app.get(
     '/api/traffic/summary',
     {
