@@ -4,7 +4,7 @@
  * buckets (times interfaces), never the raw rows it covers.
  */
 import type { RawCounters } from '../collector/counter-source.js';
-import { COUNTER_COLUMNS, countersToParams, type CounterRow } from './counter-columns.js';
+import { COUNTER_COLUMNS, countersToParams, rowToCounters, type CounterRow } from './counter-columns.js';
 import type { Db, Stmt } from './db.js';
 import { fixedGrid, spreadOverBuckets, zonedDayGrid, type BucketGrid } from './spans.js';
 
@@ -162,6 +162,33 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     }
   }
 
+  /**
+   * Adds a tier's rows with bucket_start in [fromSec, toSec) to the day tier, a page at a time: better-sqlite3
+   * can't write while a statement is still iterating, and a year of rows shouldn't sit in memory.
+   */
+  function feedDays(tier: 'traffic_1m' | 'traffic_1h', seconds: number, fromSec: number, toSec: number): void {
+    const page = db
+      .prepare(
+        `SELECT interface_name, bucket_start, ${cols} FROM ${tier}
+         WHERE bucket_start < ? AND (bucket_start > ? OR (bucket_start = ? AND interface_name > ?))
+         ORDER BY bucket_start, interface_name LIMIT 5000`,
+      )
+      .safeIntegers(true);
+    // Keyset paging on (bucket_start, interface_name); the first page starts at fromSec.
+    let lastStart = fromSec - 1;
+    let lastName = '\uffff';
+    for (;;) {
+      const rows = page.all(toSec, lastStart, lastStart, lastName) as (BucketSum & { interface_name: string })[];
+      if (rows.length === 0) return;
+      for (const r of rows) {
+        const start = Number(r.bucket_start);
+        addToTier('traffic_1d', { interfaceName: r.interface_name, startSec: start, endSec: start + seconds, counters: rowToCounters(r) });
+        lastStart = start;
+        lastName = r.interface_name;
+      }
+    }
+  }
+
   const repo: TrafficRepo = {
     write(samples) {
       for (const s of samples) {
@@ -209,39 +236,24 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     },
     rebuildDays(timeZone) {
       dayGrid = zonedDayGrid(timeZone);
+      const oldestHour = repo.oldestBucket('traffic_1h');
+      const oldestMinute = repo.oldestBucket('traffic_1m');
       db.transaction(() => {
-        db.exec('DELETE FROM traffic_1d');
-        const minuteStart = repo.oldestBucket('traffic_1m');
-        const fromHours = db
-          .prepare(`SELECT interface_name, bucket_start, ${cols} FROM traffic_1h WHERE ? IS NULL OR bucket_start < ? ORDER BY bucket_start`)
-          .safeIntegers(true);
-        const fromMinutes = db.prepare(`SELECT interface_name, bucket_start, ${cols} FROM traffic_1m ORDER BY bucket_start`).safeIntegers(true);
-        // Hours before the first kept minute; minutes from there on (the hour tier repeats them).
-        const hourCut = minuteStart === null ? null : Math.floor(minuteStart / 3600) * 3600;
-        const feed = (rows: Iterable<unknown>, seconds: number, skipBefore: number | null) => {
-          for (const row of rows) {
-            const r = row as BucketSum & { interface_name: string };
-            const start = Number(r.bucket_start);
-            if (skipBefore !== null && start < skipBefore) continue;
-            addToTier('traffic_1d', {
-              interfaceName: r.interface_name,
-              startSec: start,
-              endSec: start + seconds,
-              counters: {
-                rxBytes: BigInt(r.rx_bytes),
-                txBytes: BigInt(r.tx_bytes),
-                rxPackets: BigInt(r.rx_packets),
-                txPackets: BigInt(r.tx_packets),
-                rxErrors: BigInt(r.rx_errors),
-                txErrors: BigInt(r.tx_errors),
-                rxDrops: BigInt(r.rx_drops),
-                txDrops: BigInt(r.tx_drops),
-              },
-            });
-          }
-        };
-        feed(fromHours.iterate(hourCut, hourCut), 3600, null);
-        feed(fromMinutes.iterate(), 60, hourCut);
+        if (oldestHour === null) return;
+        // Days that start before the oldest kept hour hold traffic no finer tier has any more: they stay as
+        // they were (in the old zone). Recomputation starts at the first old day inside the kept hours.
+        const anyDay = repo.oldestBucket('traffic_1d');
+        const firstOldDay =
+          anyDay === null
+            ? oldestHour
+            : (db.prepare('SELECT MIN(bucket_start) AS b FROM traffic_1d WHERE bucket_start >= ?').get(oldestHour) as { b: number | null }).b;
+        if (firstOldDay === null) return;
+        const from = Math.ceil(firstOldDay / 3600) * 3600;
+        db.prepare('DELETE FROM traffic_1d WHERE bucket_start >= ?').run(firstOldDay);
+        // Hours up to the first kept minute's hour, minutes from there on (the hour tier repeats them).
+        const hourCut = oldestMinute === null ? Number.MAX_SAFE_INTEGER : Math.ceil(oldestMinute / 3600) * 3600;
+        feedDays('traffic_1h', 3600, from, hourCut);
+        feedDays('traffic_1m', 60, Math.max(from, hourCut), Number.MAX_SAFE_INTEGER);
       })();
     },
   };

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RawCounters } from '../../src/collector/counter-source.js';
+import { startOfZonedDay } from '../../src/shared/zoned-time.js';
+import { makeStore } from '../helpers/store.js';
+
+const rx = (bytes: bigint): RawCounters => ({ rxBytes: bytes, txBytes: 1n, rxPackets: 1n, txPackets: 1n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n });
+const day = (tier: { bucket_start: bigint | number; rx_bytes: bigint | number }) => [new Date(Number(tier.bucket_start) * 1000).toISOString(), BigInt(tier.rx_bytes)];
+
+test('traffic repo writes each sample to the raw table and every tier, sums exact', (t) => {
+  const store = makeStore(t);
+  const at = Date.UTC(2026, 0, 1, 12, 0, 30) / 1000;
+  store.traffic.write([
+    { interfaceName: 'eth0', startSec: at - 1, endSec: at, counters: rx(1n << 60n) },
+    { interfaceName: 'eth0', startSec: at, endSec: at + 1, counters: rx(5n) },
+  ]);
+  for (const tier of ['traffic_1m', 'traffic_1h', 'traffic_1d'] as const) {
+    const rows = store.traffic.sumByInterface(tier, ['eth0'], 0, Number.MAX_SAFE_INTEGER);
+    assert.equal(BigInt(rows[0]!.rx_bytes), (1n << 60n) + 5n, tier);
+  }
+  assert.equal(store.traffic.history({ interfaceName: 'eth0', fromSec: 0, toSec: at + 10, limit: 10, offset: 0 }).total, 2);
+});
+
+test('traffic repo rebuilds calendar days for a new time zone from minutes and hours', (t) => {
+  const store = makeStore(t, { timezone: 'UTC' });
+  // One sample an hour for two days, 1000 bytes each.
+  const start = Date.UTC(2026, 0, 1, 0, 30) / 1000;
+  for (let h = 0; h < 48; h++) {
+    store.traffic.write([{ interfaceName: 'eth0', startSec: start + h * 3600 - 60, endSec: start + h * 3600, counters: rx(1000n) }]);
+  }
+  const before = store.traffic.sumByBucket('traffic_1d', ['eth0'], 0, Number.MAX_SAFE_INTEGER).map(day);
+  assert.deepEqual(before, [['2026-01-01T00:00:00.000Z', 24000n], ['2026-01-02T00:00:00.000Z', 24000n]]);
+
+  store.traffic.rebuildDays('Asia/Kolkata');
+  const after = store.traffic.sumByBucket('traffic_1d', ['eth0'], 0, Number.MAX_SAFE_INTEGER);
+  // Kolkata days start at 18:30 UTC: the samples ending 00:30..18:30 UTC on Jan 1 (19 of them) are Jan 1 local.
+  assert.deepEqual(after.map(day), [
+    ['2025-12-31T18:30:00.000Z', 19000n],
+    ['2026-01-01T18:30:00.000Z', 24000n],
+    ['2026-01-02T18:30:00.000Z', 5000n],
+  ]);
+  assert.equal(Number(after[0]!.bucket_start), startOfZonedDay(start, 'Asia/Kolkata'));
+  // New samples after the rebuild go to the new zone's days.
+  store.traffic.write([{ interfaceName: 'eth0', startSec: start + 48 * 3600 - 60, endSec: start + 48 * 3600, counters: rx(7n) }]);
+  const last = store.traffic.sumByBucket('traffic_1d', ['eth0'], 0, Number.MAX_SAFE_INTEGER).at(-1)!;
+  assert.deepEqual(day(last), ['2026-01-02T18:30:00.000Z', 5007n]);
+});
+
+test('traffic repo keeps calendar days older than every kept hour when the zone changes', (t) => {
+  const store = makeStore(t, { timezone: 'UTC' });
+  const at = (y: number, m: number, d: number, h: number) => Date.UTC(y, m - 1, d, h) / 1000;
+  for (const [end, bytes] of [[at(2020, 6, 1, 12), 111n], [at(2025, 12, 31, 12), 333n], [at(2026, 1, 1, 12), 222n]] as const) {
+    store.traffic.write([{ interfaceName: 'eth0', startSec: end - 60, endSec: end, counters: rx(bytes) }]);
+  }
+  // Retention took 2020 and the first half of Dec 31 from the hour tier: the days that hold them stay as
+  // they were; from the first day that starts inside the kept hours on, days follow the new zone.
+  store.traffic.prune(at(2026, 1, 1, 12), { raw: 86400, minute: 3600, hour: 2 * 86400 - 3600, day: 0 });
+  store.traffic.rebuildDays('America/New_York');
+  const days = store.traffic.sumByBucket('traffic_1d', ['eth0'], 0, Number.MAX_SAFE_INTEGER).map(day);
+  assert.deepEqual(days, [
+    ['2020-06-01T00:00:00.000Z', 111n],
+    ['2025-12-31T00:00:00.000Z', 333n],
+    ['2026-01-01T05:00:00.000Z', 222n],
+  ]);
+});
+
+test('traffic repo prunes each tier at its own retention', (t) => {
+  const store = makeStore(t);
+  const now = Date.UTC(2026, 5, 1) / 1000;
+  store.traffic.write([
+    { interfaceName: 'eth0', startSec: now - 3 * 86400 - 1, endSec: now - 3 * 86400, counters: rx(1n) },
+    { interfaceName: 'eth0', startSec: now - 10, endSec: now - 9, counters: rx(2n) },
+  ]);
+  store.traffic.prune(now, { raw: 86400, minute: 2 * 86400, hour: 30 * 86400, day: 0 });
+  assert.equal(store.traffic.history({ interfaceName: null, fromSec: 0, toSec: now, limit: 10, offset: 0 }).total, 1);
+  assert.equal(store.traffic.sumByBucket('traffic_1m', ['eth0'], 0, now).length, 1);
+  assert.equal(store.traffic.sumByBucket('traffic_1h', ['eth0'], 0, now).length, 2);
+  assert.equal(store.traffic.oldestBucket('traffic_1m'), Math.floor((now - 10) / 60) * 60);
+});
