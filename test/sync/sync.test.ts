@@ -9,9 +9,8 @@ import pg from 'pg';
 import type { InterfaceMeta } from '../../src/collector/counter-source.js';
 import { createUsageService, usageRows, type UsageService } from '../../src/services/usage-service.js';
 import type { Logger } from '../../src/shared/logger.js';
-import { COUNTER_COLUMNS, countersToParams, rowToCounters } from '../../src/storage/counter-columns.js';
+import { COUNTER_COLUMNS } from '../../src/storage/counter-columns.js';
 import type { Db } from '../../src/storage/db.js';
-import { spreadOverBuckets, zonedDayGrid } from '../../src/storage/spans.js';
 import { createTrafficRepo, type TrafficRepo } from '../../src/storage/traffic-repo.js';
 import { loadDeviceIdentity, type DeviceIdentity } from '../../src/sync/device-identity.js';
 import { PG_MIGRATIONS } from '../../src/sync/pg-schema.js';
@@ -110,28 +109,6 @@ function makeDevice(t: TestContext, opts: { url: string; timezone: string; name:
       })();
     },
   };
-}
-
-/**
- * What the server does when NETPULSE_TZ changes (traffic-repo's rebuildDays), from the hour tier alone.
- * (rebuildDays itself writes while iterating, which better-sqlite3 refuses: reported, not ours to fix.)
- */
-function rebuildDaysFromHours(db: Db, timeZone: string): void {
-  const grid = zonedDayGrid(timeZone);
-  const hours = db.prepare(`SELECT interface_name, bucket_start, ${COUNTER_COLUMNS.join(', ')} FROM traffic_1h ORDER BY bucket_start`).safeIntegers(true).all() as Record<string, bigint | string>[];
-  const upsert = db.prepare(
-    `INSERT INTO traffic_1d (interface_name, bucket_start, ${COUNTER_COLUMNS.join(', ')}) VALUES (?, ?, ${COUNTER_COLUMNS.map(() => '?').join(', ')})
-     ON CONFLICT(interface_name, bucket_start) DO UPDATE SET ${COUNTER_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
-  );
-  db.transaction(() => {
-    db.exec('DELETE FROM traffic_1d');
-    for (const h of hours) {
-      const start = Number(h.bucket_start);
-      for (const share of spreadOverBuckets(start, start + 3600, rowToCounters(h as Record<string, bigint>), grid)) {
-        upsert.run(h.interface_name, share.bucketStart, ...countersToParams(share.counters));
-      }
-    }
-  })();
 }
 
 async function freshDatabase(t: TestContext): Promise<TestDatabase> {
@@ -299,7 +276,7 @@ describe('PostgreSQL sync', { skip }, () => {
     await utc.sync.stop();
     // Restart in another zone: the day tier is rebuilt locally (as the server does), then synced.
     const kolkata = makeDevice(t, { url: target.url, timezone: 'Asia/Kolkata', name: 'mover', nowIso: '2026-08-03T00:10:00Z', kinds: { eth0: 'ethernet' }, dir });
-    rebuildDaysFromHours(kolkata.db, 'Asia/Kolkata');
+    createTrafficRepo(kolkata.db, { timezone: 'Asia/Kolkata' }).rebuildDays('Asia/Kolkata');
     assert.equal(kolkata.identity.deviceId, utc.identity.deviceId);
     await kolkata.sync.syncNow();
     const p = pool(t, target.url);
