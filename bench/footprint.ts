@@ -1,0 +1,199 @@
+/**
+ * The server's footprint in service: `netpulse serve` from a compiled build (as `npm start` runs it: plain
+ * node, no tsx), polling 24 fixture interfaces every second whose counters advance each second, on a fresh
+ * database. After a warm-up, CPU time over the measured span comes from /proc/<pid>/stat (utime + stime,
+ * all threads) and /proc/<pid>/task/<tid>/schedstat (ns), RSS from /proc/<pid>/status.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CONFIG_KEYS, createConfigRepo } from '../src/storage/config-repo.js';
+import { openDatabase } from '../src/storage/db.js';
+import { makeAdvancingTree } from './lib/fixture24.js';
+import { log } from './lib/measure.js';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const BUILD_DIR = path.join(REPO_ROOT, 'bench', '.build');
+
+export interface FootprintResult {
+  runner: string;
+  nodeArgs: string[];
+  warmupSec: number;
+  measuredSec: number;
+  polls: number;
+  pollDurationUsMedian: number | null;
+  cpuPercentStat: number;
+  cpuPercentSchedstat: number;
+  rssBytesEnd: number;
+  rssBytesMax: number;
+  rssHwmBytes: number;
+  rssAnonBytes: number;
+  rssFileBytes: number;
+  threads: number;
+  heapUsedBytes: number | null;
+}
+
+/** Compiles src/ with the project's build config into bench/.build/dist (package.json and frontend linked beside it). */
+export function buildForBench(): { entry: string; note: string } {
+  fs.mkdirSync(BUILD_DIR, { recursive: true });
+  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  let note = 'tsc -p tsconfig.build.json --outDir bench/.build/dist';
+  try {
+    execFileSync(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', path.join(BUILD_DIR, 'dist')], { cwd: REPO_ROOT, stdio: 'pipe' });
+  } catch (err) {
+    // tsc still emits on type errors (the tree is shared and may be mid-edit); say so in the report.
+    const out = String((err as { stdout?: Buffer }).stdout ?? '').split('\n').filter(Boolean);
+    note += ` (emitted with ${out.length} type error line(s))`;
+  }
+  const links: [string, string][] = [
+    ['package.json', '../../package.json'],
+    ['frontend', '../../frontend'],
+  ];
+  for (const [name, target] of links) {
+    const link = path.join(BUILD_DIR, name);
+    if (!fs.existsSync(link)) fs.symlinkSync(target, link);
+  }
+  const entry = path.join(BUILD_DIR, 'dist', 'cli', 'main.js');
+  if (!fs.existsSync(entry)) throw new Error(`the build produced no ${entry}`);
+  return { entry, note };
+}
+
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is state (field 3); utime is field 14, stime field 15.
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function cpuNsSchedstat(pid: number): number {
+  let total = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return total;
+}
+
+function status(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const m = /^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem|Threads):\s+(\d+)/.exec(line);
+    if (m) out[m[1]!] = Number(m[2]) * (m[1] === 'Threads' ? 1 : 1024);
+  }
+  return out;
+}
+
+/** RSS of a bare `node` doing nothing but a timer: what any Node service starts from. */
+export async function bareNodeRss(): Promise<{ rssBytes: number; anonBytes: number; fileBytes: number }> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    await sleep(2000);
+    const st = status(child.pid!);
+    return { rssBytes: st.VmRSS ?? 0, anonBytes: st.RssAnon ?? 0, fileBytes: st.RssFile ?? 0 };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+export async function benchFootprint(options: { warmupSec: number; measuredSec: number; build: { entry: string; note: string }; nodeArgs?: string[] }): Promise<FootprintResult> {
+  const build = options.build;
+  const nodeArgs = options.nodeArgs ?? [];
+  const fx = makeAdvancingTree(5);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpulse-bench-rss-'));
+  const dbPath = path.join(dir, 'netpulse.db');
+  const seed = openDatabase(dbPath);
+  createConfigRepo(seed).set(CONFIG_KEYS.monitoredInterfaces, [...fx.names]);
+  createConfigRepo(seed).set(CONFIG_KEYS.rollupTimezone, 'UTC');
+  seed.close();
+  const clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+  const child = spawn(process.execPath, [...nodeArgs, build.entry, 'serve'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NETPULSE_DB_PATH: dbPath,
+      NETPULSE_PORT: '0',
+      NETPULSE_HOST: '127.0.0.1',
+      NETPULSE_POLL_INTERVAL: '1',
+      NETPULSE_PROC_ROOT: fx.tree.procRoot,
+      NETPULSE_SYS_ROOT: fx.tree.sysRoot,
+      NETPULSE_TZ: 'UTC',
+      NETPULSE_LOG_LEVEL: 'warn',
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Counters move every second, half a second after the aligned poll ticks.
+  let advancing = true;
+  const advancer = (async () => {
+    while (advancing) {
+      await sleep(1500 - (Date.now() % 1000));
+      if (advancing) fx.advance(1);
+    }
+  })();
+  try {
+    const pid = child.pid!;
+    let url: string | null = null;
+    const deadline = Date.now() + 30_000;
+    for (let i = 0; i < 600 && url === null && Date.now() < deadline; i++) {
+      url = /Net-Pulse is running at (http:\/\/\S+)/.exec(output)?.[1] ?? null;
+      if (child.exitCode !== null) throw new Error(`the server exited at start:\n${output}`);
+      if (url === null) await sleep(50);
+    }
+    if (url === null) throw new Error(`the server did not start within 30 s:\n${output}`);
+    log(`footprint: server pid ${pid} at ${url}; warm-up ${options.warmupSec} s, then ${options.measuredSec} s measured`);
+    await sleep(options.warmupSec * 1000);
+    const before = (await (await fetch(`${url}/collector/status`)).json()) as { polls: number };
+    const t0 = process.hrtime.bigint();
+    const ticks0 = cpuTicks(pid);
+    const ns0 = cpuNsSchedstat(pid);
+    let rssMax = 0;
+    for (let s = 0; s < options.measuredSec; s++) {
+      await sleep(1000);
+      rssMax = Math.max(rssMax, status(pid).VmRSS ?? 0);
+    }
+    const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
+    const ticks1 = cpuTicks(pid);
+    const ns1 = cpuNsSchedstat(pid);
+    const st = status(pid);
+    const after = (await (await fetch(`${url}/collector/status`)).json()) as { polls: number; poll_duration_us_median: number | null };
+    const metrics = (await (await fetch(`${url}/api/system/metrics`)).json().catch(() => ({}))) as { heap_used_bytes?: number };
+    return {
+      runner: `node ${[...nodeArgs, path.relative(REPO_ROOT, build.entry)].join(' ')} serve (${build.note})`,
+      nodeArgs,
+      warmupSec: options.warmupSec,
+      measuredSec: wallSec,
+      polls: after.polls - before.polls,
+      pollDurationUsMedian: after.poll_duration_us_median,
+      cpuPercentStat: (((ticks1 - ticks0) / clkTck) / wallSec) * 100,
+      cpuPercentSchedstat: ((ns1 - ns0) / 1e9 / wallSec) * 100,
+      rssBytesEnd: st.VmRSS ?? 0,
+      rssBytesMax: Math.max(rssMax, st.VmRSS ?? 0),
+      rssHwmBytes: st.VmHWM ?? 0,
+      rssAnonBytes: st.RssAnon ?? 0,
+      rssFileBytes: st.RssFile ?? 0,
+      threads: st.Threads ?? 0,
+      heapUsedBytes: typeof metrics.heap_used_bytes === 'number' ? metrics.heap_used_bytes : null,
+    };
+  } finally {
+    advancing = false;
+    if (child.exitCode === null && child.pid !== undefined) {
+      process.kill(child.pid, 'SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    }
+    await advancer;
+    fx.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+    log('footprint: done');
+  }
+}
