@@ -133,3 +133,162 @@ export interface ApiError {
   error: string;
   message: string;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Usage, data cap, alerts and devices (issue #5)
+
+/** Bytes over a period: download, upload and their sum. */
+export interface ApiUsageTotals {
+  rx_bytes: number;
+  tx_bytes: number;
+  total_bytes: number;
+}
+
+export type ApiUsagePeriod = 'day' | 'month' | 'year';
+
+/** One row of GET /api/usage: a calendar day, a billing month or a calendar year. */
+export interface ApiUsageRow extends ApiUsageTotals {
+  /** 2026-03-15 (day), 2026-03 (billing month, named after the month it starts in) or 2026 (year). */
+  label: string;
+  /** Local midnight the period starts at and the one it ends at (exclusive), ISO 8601 UTC. */
+  start: string;
+  end: string;
+  /** First day and the day after the last, YYYY-MM-DD (the device's local dates). */
+  start_date: string;
+  end_date: string;
+  /** The period that contains now. */
+  current: boolean;
+  /** The current period's projected totals (so far × length / elapsed); null on past periods and in its first hour. */
+  estimate: ApiUsageTotals | null;
+}
+
+/** GET /api/usage?period=day|month|year[&interface=][&device=local|all|<id>][&limit=] */
+export interface ApiUsageResponse {
+  period: ApiUsagePeriod;
+  /** The device asked for; id "all" for the sum over every syncing device. */
+  device: { id: string; name: string; is_local: boolean };
+  /** The interface asked for, or null for the total. */
+  interface: string | null;
+  /** The interfaces summed. */
+  interfaces: string[];
+  /** The zone the period edges are in. */
+  timezone: string;
+  month_start_day: number;
+  /** Newest first. */
+  rows: ApiUsageRow[];
+}
+
+export type ApiCapDirection = 'both' | 'rx' | 'tx';
+
+/** The billing month so far, measured against the cap. */
+export interface ApiCapStatus {
+  /** Billing month label (YYYY-MM of its first day). */
+  period: string;
+  start: string;
+  end: string;
+  start_date: string;
+  /** The day after the last day. */
+  end_date: string;
+  interfaces: string[];
+  rx_bytes: number;
+  tx_bytes: number;
+  /** What the cap counts (rx + tx, or one direction). */
+  used_bytes: number;
+  limit_bytes: number;
+  remaining_bytes: number;
+  /** Month-end projection; null in the first hour of the month. */
+  projected_bytes: number | null;
+  percent_used: number;
+  projected_percent: number | null;
+}
+
+/** GET /api/config/data-cap, and the answer to PUT. */
+export interface ApiDataCap {
+  /** The monthly cap in bytes; null: no cap. */
+  limit_bytes: number | null;
+  /** The interface it applies to; null: the total. */
+  interface: string | null;
+  direction: ApiCapDirection;
+  thresholds_percent: number[];
+  /** Billing months start on this day (1–28) at local midnight. */
+  month_start_day: number;
+  /** 'env': NETPULSE_MONTH_START_DAY sets it and it cannot be changed here. */
+  month_start_day_source: 'env' | 'config' | 'default';
+  timezone: string;
+  units: 'decimal' | 'binary';
+  webhook_configured: boolean;
+  updated_at: string | null;
+  /** The billing month so far; null without a cap. */
+  status: ApiCapStatus | null;
+}
+
+/** PUT /api/config/data-cap: replaces the cap; fields left out take their defaults. */
+export interface ApiDataCapUpdate {
+  /** Bytes, or null to remove the cap (give this or `limit`). */
+  limit_bytes?: number | null;
+  /** The cap as text: "1 TB", "500 GB", "1.5 TiB". */
+  limit?: string;
+  interface?: string | null;
+  direction?: ApiCapDirection;
+  thresholds_percent?: number[];
+  /** 1–28; refused (409 MONTH_START_DAY_FROM_ENV) while NETPULSE_MONTH_START_DAY sets another day. */
+  month_start_day?: number | null;
+}
+
+/** One data-cap alert of GET /api/alerts. */
+export interface ApiAlert {
+  id: number;
+  kind: 'threshold' | 'projection';
+  /** The threshold crossed; 100 for a projection. */
+  threshold_percent: number;
+  /** "total" or "interface:<name>". */
+  scope: string;
+  interface: string | null;
+  period_start: string;
+  period_end: string;
+  limit_bytes: number;
+  used_bytes: number;
+  projected_bytes: number | null;
+  percent_used: number;
+  fired_at: string;
+  message: string;
+  webhook: { status: 'not_configured' | 'pending' | 'delivered' | 'failed'; attempts: number; last_error: string | null };
+}
+
+/** GET /api/alerts?limit= (newest first). */
+export interface ApiAlertsResponse {
+  webhook_configured: boolean;
+  alerts: ApiAlert[];
+}
+
+/** PostgreSQL sync as GET /api/devices reports it. */
+export interface ApiSyncStatus {
+  configured: boolean;
+  state: 'disabled' | 'starting' | 'ok' | 'unreachable' | 'error' | 'stopped';
+  target: string | null;
+  last_success: string | null;
+  last_error: string | null;
+  outage_since: string | null;
+}
+
+export interface ApiDevice {
+  /** A UUID generated once per instance. */
+  id: string;
+  name: string;
+  timezone: string;
+  /** This instance. */
+  is_local: boolean;
+  last_seen: string | null;
+  /** The interfaces summed into its total. */
+  interfaces: string[];
+  /** Its totals in the current billing month. */
+  month: ApiUsageTotals;
+}
+
+/** GET /api/devices: this device and, with sync, every device that syncs to the same PostgreSQL. */
+export interface ApiDevicesResponse {
+  sync: ApiSyncStatus;
+  month: { label: string; start_date: string; end_date: string };
+  devices: ApiDevice[];
+  all: ApiUsageTotals;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiRequestError, createApiClient, livePath, trafficPath, writeWithToken } from './client';
+import { ApiRequestError, createApiClient, livePath, trafficPath, usagePath, writeWithToken } from './client';
 import { describeError, describeFailure, errorCode } from './messages';
 
 type Handler = (url: string, init: RequestInit) => Response | Promise<Response>;
@@ -174,5 +174,47 @@ describe('describeFailure', () => {
 
   it('falls back to the status when there is no error body', () => {
     expect(describeFailure({ kind: 'http', status: 418, error: null })).toBe('The server answered with HTTP 418.');
+  });
+});
+
+describe('usage requests', () => {
+  it('usagePath leaves out the defaults: the total and this device', () => {
+    expect(usagePath({ period: 'day', interfaceName: null, device: 'local' })).toBe('/api/usage?period=day');
+  });
+
+  it('usagePath passes the interface, the device and the limit', () => {
+    expect(usagePath({ period: 'month', interfaceName: 'eth0', device: 'all', limit: 12 })).toBe(
+      '/api/usage?period=month&interface=eth0&device=all&limit=12',
+    );
+  });
+
+  it('saveDataCap PUTs the body as JSON with the token', async () => {
+    const answer = {
+      limit_bytes: null,
+      interface: null,
+      direction: 'both',
+      thresholds_percent: [80, 100],
+      month_start_day: 15,
+      month_start_day_source: 'config',
+      timezone: 'UTC',
+      units: 'decimal',
+      webhook_configured: false,
+      updated_at: null,
+      status: null,
+    };
+    const { fetch, calls } = fakeFetch(() => json(200, answer));
+    const client = createApiClient({ fetch, getToken: () => 'secret' });
+    await expect(client.saveDataCap({ limit: '1 TB', month_start_day: 15 })).resolves.toMatchObject({ month_start_day: 15 });
+    expect(calls[0]?.url).toBe('/api/config/data-cap');
+    expect(calls[0]?.init.method).toBe('PUT');
+    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({ limit: '1 TB', month_start_day: 15 });
+    expect((calls[0]?.init.headers as Record<string, string>).authorization).toBe('Bearer secret');
+  });
+
+  it('words the new error codes when the server sends no message', () => {
+    for (const code of ['INVALID_CAP', 'MONTH_START_DAY_FROM_ENV', 'SYNC_NOT_CONFIGURED', 'SYNC_UNAVAILABLE', 'UNKNOWN_DEVICE', 'CROSS_ORIGIN_WRITE_FORBIDDEN']) {
+      const text = describeFailure({ kind: 'http', status: 400, error: { statusCode: 400, code, error: 'Bad Request', message: '' } });
+      expect(text, code).not.toMatch(/did not accept the request|HTTP 400/);
+    }
   });
 });

@@ -5,21 +5,31 @@
  * server's words), 'parse', 'aborted' (a newer request replaced this one: ignore).
  */
 import type {
+  ApiAlertsResponse,
   ApiCollectionInterval,
   ApiCollectorStatus,
+  ApiDataCap,
+  ApiDataCapUpdate,
+  ApiDevicesResponse,
   ApiError,
   ApiInterface,
   ApiTrafficResponse,
+  ApiUsagePeriod,
+  ApiUsageResponse,
 } from '$shared/api-types';
 import {
   ParseError,
+  parseAlerts,
   parseApiError,
   parseCollectionInterval,
   parseCollectorStatus,
+  parseDataCap,
+  parseDevices,
   parseHealth,
   parseInterfaces,
   parseMonitored,
   parseTraffic,
+  parseUsage,
 } from './parse';
 
 export type ApiFailure =
@@ -56,6 +66,24 @@ export function trafficPath(query: TrafficQuery): string {
   });
   if (query.interfaceName !== null) params.set('interface', query.interfaceName);
   return `/api/traffic?${params.toString()}`;
+}
+
+export interface UsageQuery {
+  period: ApiUsagePeriod;
+  /** null: the total (the server's default interfaces). */
+  interfaceName: string | null;
+  /** 'local' (this device, the server's default), 'all', or a device id from GET /api/devices. */
+  device: string;
+  /** How many periods back; the server's default when left out. */
+  limit?: number;
+}
+
+export function usagePath(query: UsageQuery): string {
+  const params = new URLSearchParams({ period: query.period });
+  if (query.interfaceName !== null) params.set('interface', query.interfaceName);
+  if (query.device !== 'local') params.set('device', query.device);
+  if (query.limit !== undefined) params.set('limit', String(query.limit));
+  return `/api/usage?${params.toString()}`;
 }
 
 /** The live stream of one interface, of the monitored ones (null), or of every interface ('all'). */
@@ -165,6 +193,14 @@ export function createApiClient(deps: ApiClientDeps) {
       }),
     getCollectorStatus: (signal?: AbortSignal): Promise<ApiCollectorStatus> =>
       request('/collector/status', parseCollectorStatus, { signal }),
+    getUsage: (query: UsageQuery, signal?: AbortSignal): Promise<ApiUsageResponse> =>
+      request(usagePath(query), parseUsage, { signal }),
+    getDataCap: (signal?: AbortSignal): Promise<ApiDataCap> => request('/api/config/data-cap', parseDataCap, { signal }),
+    saveDataCap: (update: ApiDataCapUpdate): Promise<ApiDataCap> =>
+      request('/api/config/data-cap', parseDataCap, { method: 'PUT', body: update }),
+    getAlerts: (limit: number, signal?: AbortSignal): Promise<ApiAlertsResponse> =>
+      request(`/api/alerts?limit=${limit}`, parseAlerts, { signal }),
+    getDevices: (signal?: AbortSignal): Promise<ApiDevicesResponse> => request('/api/devices', parseDevices, { signal }),
   };
 }
 

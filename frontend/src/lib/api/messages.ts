@@ -13,6 +13,12 @@ const CODE_TEXT: Record<string, string> = {
   TOKEN_INVALID: 'The admin token was not accepted.',
   REMOTE_WRITE_FORBIDDEN: 'Changing settings from another machine needs NETPULSE_AUTH_TOKEN set on the server.',
   RATE_LIMITED: 'Too many requests in a short time. Wait a moment and try again.',
+  INVALID_CAP: 'The server did not accept this data cap. Check the limit, the thresholds and the billing day.',
+  MONTH_START_DAY_FROM_ENV: 'The billing day is set by NETPULSE_MONTH_START_DAY on the server; unset it to change the day here.',
+  SYNC_NOT_CONFIGURED: 'Other devices are seen only through PostgreSQL sync, which this server does not have (NETPULSE_SYNC_URL).',
+  SYNC_UNAVAILABLE: 'The sync database cannot answer right now; this device’s own figures are still available.',
+  UNKNOWN_DEVICE: 'That device has never synced to the shared database. Choose another device.',
+  CROSS_ORIGIN_WRITE_FORBIDDEN: 'The server refuses changes from this page’s address. Open the dashboard at the server’s own address, or list this one in NETPULSE_CORS_ORIGINS.',
 };
 
 const STATUS_TEXT: Record<number, string> = {

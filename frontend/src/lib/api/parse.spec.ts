@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   ParseError,
+  parseAlerts,
   parseApiError,
+  parseDataCap,
+  parseDevices,
+  parseUsage,
   parseCollectionInterval,
   parseCollectorStatus,
   parseInterfaces,
@@ -152,5 +156,123 @@ describe('parseApiError', () => {
   it('returns null for a body that is not an API error', () => {
     expect(parseApiError('<html>Bad Gateway</html>', 502)).toBeNull();
     expect(parseApiError({ message: 'no code' }, 500)).toBeNull();
+  });
+});
+
+describe('usage, data cap, alerts and devices', () => {
+  const usageRow = {
+    label: '2026-11-22',
+    start: '2026-11-22T00:00:00.000Z',
+    end: '2026-11-23T00:00:00.000Z',
+    start_date: '2026-11-22',
+    end_date: '2026-11-23',
+    rx_bytes: 3126261707,
+    tx_bytes: 547261184,
+    total_bytes: 3673522891,
+    current: true,
+    estimate: { rx_bytes: 69669592851, tx_bytes: 12195864404, total_bytes: 81865457255 },
+  };
+  const usage = {
+    period: 'day',
+    device: { id: '56e37b7d-8521-4e39-82fd-7f6eef9be36c', name: 'vm', is_local: true },
+    interface: null,
+    interfaces: ['eth0', 'wlan0'],
+    timezone: 'UTC',
+    month_start_day: 1,
+    rows: [usageRow, { ...usageRow, label: '2026-11-21', current: false, estimate: null }],
+  };
+
+  it('parseUsage accepts the server’s answer, estimates and all', () => {
+    const parsed = parseUsage(usage);
+    expect(parsed.rows[0]?.estimate?.total_bytes).toBe(81865457255);
+    expect(parsed.rows[1]?.estimate).toBeNull();
+  });
+
+  it('parseUsage refuses a negative or fractional byte count and a malformed date', () => {
+    expect(() => parseUsage({ ...usage, rows: [{ ...usageRow, rx_bytes: -1 }] })).toThrow(new ParseError('rows[0].rx_bytes', 'a byte count'));
+    expect(() => parseUsage({ ...usage, rows: [{ ...usageRow, tx_bytes: 1.5 }] })).toThrow(ParseError);
+    expect(() => parseUsage({ ...usage, rows: [{ ...usageRow, start_date: '22/11/2026' }] })).toThrow(new ParseError('rows[0].start_date', 'a YYYY-MM-DD date'));
+  });
+
+  const dataCap = {
+    limit_bytes: 4000000000000,
+    interface: null,
+    direction: 'both',
+    thresholds_percent: [50, 80, 100],
+    month_start_day: 1,
+    month_start_day_source: 'default',
+    timezone: 'UTC',
+    units: 'decimal',
+    webhook_configured: false,
+    updated_at: '2026-11-22T01:04:39.000Z',
+    status: {
+      period: '2026-11',
+      start: '2026-11-01T00:00:00.000Z',
+      end: '2026-12-01T00:00:00.000Z',
+      start_date: '2026-11-01',
+      end_date: '2026-12-01',
+      interfaces: ['eth0', 'wlan0'],
+      rx_bytes: 2691041427462,
+      tx_bytes: 421209161030,
+      used_bytes: 3112250588492,
+      limit_bytes: 4000000000000,
+      remaining_bytes: 887749411508,
+      projected_bytes: 4436587303362,
+      percent_used: 77.8,
+      projected_percent: 110.91,
+    },
+  };
+
+  it('parseDataCap accepts a cap with its status, and no cap at all', () => {
+    expect(parseDataCap(dataCap).status?.percent_used).toBe(77.8);
+    const none = parseDataCap({ ...dataCap, limit_bytes: null, status: null, updated_at: null });
+    expect(none.limit_bytes).toBeNull();
+    expect(none.status).toBeNull();
+  });
+
+  it('parseDataCap refuses a direction it does not know', () => {
+    expect(() => parseDataCap({ ...dataCap, direction: 'up' })).toThrow(new ParseError('direction', 'one of both, rx, tx'));
+  });
+
+  it('parseAlerts reads alerts with their webhook state', () => {
+    const alert = {
+      id: 2,
+      kind: 'projection',
+      threshold_percent: 100,
+      scope: 'total',
+      interface: null,
+      period_start: '2026-11-01T00:00:00.000Z',
+      period_end: '2026-12-01T00:00:00.000Z',
+      limit_bytes: 4000000000000,
+      used_bytes: 3112250588492,
+      projected_bytes: 4436587303362,
+      percent_used: 77.8,
+      fired_at: '2026-11-22T01:04:39.000Z',
+      message: 'Data cap: the total is projected to reach 4.44 TB',
+      webhook: { status: 'not_configured', attempts: 0, last_error: null },
+    };
+    expect(parseAlerts({ webhook_configured: false, alerts: [alert] }).alerts[0]?.kind).toBe('projection');
+    expect(() => parseAlerts({ webhook_configured: false, alerts: [{ ...alert, webhook: { ...alert.webhook, status: 'lost' } }] })).toThrow(ParseError);
+  });
+
+  it('parseDevices reads the sync state, every device and the sum', () => {
+    const parsed = parseDevices({
+      sync: { configured: false, state: 'disabled', target: null, last_success: null, last_error: null, outage_since: null },
+      month: { label: '2026-11', start_date: '2026-11-01', end_date: '2026-12-01' },
+      devices: [
+        {
+          id: '56e37b7d-8521-4e39-82fd-7f6eef9be36c',
+          name: 'vm',
+          timezone: 'UTC',
+          is_local: true,
+          last_seen: '2026-11-22T01:04:37.598Z',
+          interfaces: ['eth0', 'wlan0'],
+          month: { rx_bytes: 2, tx_bytes: 1, total_bytes: 3 },
+        },
+      ],
+      all: { rx_bytes: 2, tx_bytes: 1, total_bytes: 3 },
+    });
+    expect(parsed.devices[0]?.is_local).toBe(true);
+    expect(parsed.all.total_bytes).toBe(3);
   });
 });

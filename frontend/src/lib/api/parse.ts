@@ -5,15 +5,25 @@
  */
 import type {
   ApiAddress,
+  ApiAlert,
+  ApiAlertsResponse,
+  ApiCapStatus,
   ApiCollectionInterval,
   ApiCollectorStatus,
   ApiCounters,
+  ApiDataCap,
+  ApiDevice,
+  ApiDevicesResponse,
   ApiError,
   ApiInterface,
   ApiLiveEvent,
   ApiLiveRate,
+  ApiSyncStatus,
   ApiTrafficPoint,
   ApiTrafficResponse,
+  ApiUsageResponse,
+  ApiUsageRow,
+  ApiUsageTotals,
   InterfaceKind,
 } from '$shared/api-types';
 
@@ -198,12 +208,135 @@ const liveEvent = objectOf<ApiLiveEvent>({
   interfaces: arrayOf(liveRate),
 });
 
+/** A byte count: a whole number, never negative. */
+const count: Parser<number> = (value, path) => {
+  const n = num(value, path);
+  if (n < 0 || !Number.isInteger(n)) throw new ParseError(path, 'a byte count');
+  return n;
+};
+
+/** A calendar date as the server writes it, YYYY-MM-DD. */
+const isoDate: Parser<string> = (value, path) => {
+  const text = str(value, path);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) throw new ParseError(path, 'a YYYY-MM-DD date');
+  return text;
+};
+
+const usageTotals = objectOf<ApiUsageTotals>({ rx_bytes: count, tx_bytes: count, total_bytes: count });
+
+const usageRow = objectOf<ApiUsageRow>({
+  label: str,
+  start: isoTime,
+  end: isoTime,
+  start_date: isoDate,
+  end_date: isoDate,
+  rx_bytes: count,
+  tx_bytes: count,
+  total_bytes: count,
+  current: bool,
+  estimate: nullable(usageTotals),
+});
+
+const usageResponse = objectOf<ApiUsageResponse>({
+  period: oneOf(['day', 'month', 'year'] as const),
+  device: objectOf<ApiUsageResponse['device']>({ id: str, name: str, is_local: bool }),
+  interface: nullable(str),
+  interfaces: arrayOf(str),
+  timezone: str,
+  month_start_day: num,
+  rows: arrayOf(usageRow),
+});
+
+const capStatus = objectOf<ApiCapStatus>({
+  period: str,
+  start: isoTime,
+  end: isoTime,
+  start_date: isoDate,
+  end_date: isoDate,
+  interfaces: arrayOf(str),
+  rx_bytes: count,
+  tx_bytes: count,
+  used_bytes: count,
+  limit_bytes: count,
+  remaining_bytes: count,
+  projected_bytes: nullable(count),
+  percent_used: num,
+  projected_percent: nullable(num),
+});
+
+const dataCap = objectOf<ApiDataCap>({
+  limit_bytes: nullable(count),
+  interface: nullable(str),
+  direction: oneOf(['both', 'rx', 'tx'] as const),
+  thresholds_percent: arrayOf(num),
+  month_start_day: num,
+  month_start_day_source: oneOf(['env', 'config', 'default'] as const),
+  timezone: str,
+  units: oneOf(['decimal', 'binary'] as const),
+  webhook_configured: bool,
+  updated_at: nullable(isoTime),
+  status: nullable(capStatus),
+});
+
+const alert = objectOf<ApiAlert>({
+  id: num,
+  kind: oneOf(['threshold', 'projection'] as const),
+  threshold_percent: num,
+  scope: str,
+  interface: nullable(str),
+  period_start: isoTime,
+  period_end: isoTime,
+  limit_bytes: count,
+  used_bytes: count,
+  projected_bytes: nullable(count),
+  percent_used: num,
+  fired_at: isoTime,
+  message: str,
+  webhook: objectOf<ApiAlert['webhook']>({
+    status: oneOf(['not_configured', 'pending', 'delivered', 'failed'] as const),
+    attempts: num,
+    last_error: nullable(str),
+  }),
+});
+
+const alertsResponse = objectOf<ApiAlertsResponse>({ webhook_configured: bool, alerts: arrayOf(alert) });
+
+const syncStatus = objectOf<ApiSyncStatus>({
+  configured: bool,
+  state: oneOf(['disabled', 'starting', 'ok', 'unreachable', 'error', 'stopped'] as const),
+  target: nullable(str),
+  last_success: nullable(isoTime),
+  last_error: nullable(str),
+  outage_since: nullable(isoTime),
+});
+
+const device = objectOf<ApiDevice>({
+  id: str,
+  name: str,
+  timezone: str,
+  is_local: bool,
+  last_seen: nullable(isoTime),
+  interfaces: arrayOf(str),
+  month: usageTotals,
+});
+
+const devicesResponse = objectOf<ApiDevicesResponse>({
+  sync: syncStatus,
+  month: objectOf<ApiDevicesResponse['month']>({ label: str, start_date: isoDate, end_date: isoDate }),
+  devices: arrayOf(device),
+  all: usageTotals,
+});
+
 export const parseInterfaces = (json: unknown): ApiInterface[] => arrayOf(apiInterface)(json, '');
 export const parseMonitored = (json: unknown): string[] => arrayOf(str)(json, '');
 export const parseTraffic = (json: unknown): ApiTrafficResponse => trafficResponse(json, '');
 export const parseCollectionInterval = (json: unknown): ApiCollectionInterval => collectionInterval(json, '');
 export const parseCollectorStatus = (json: unknown): ApiCollectorStatus => collectorStatus(json, '');
 export const parseLiveEvent = (json: unknown): ApiLiveEvent => liveEvent(json, '');
+export const parseUsage = (json: unknown): ApiUsageResponse => usageResponse(json, '');
+export const parseDataCap = (json: unknown): ApiDataCap => dataCap(json, '');
+export const parseAlerts = (json: unknown): ApiAlertsResponse => alertsResponse(json, '');
+export const parseDevices = (json: unknown): ApiDevicesResponse => devicesResponse(json, '');
 export const parseHealth = (json: unknown): { status: string } => objectOf<{ status: string }>({ status: str })(json, '');
 
 /**

@@ -1,6 +1,8 @@
-/** Hash routes: #/ is the dashboard, #/settings the settings page. */
-export type Route = 'dashboard' | 'settings';
+/** Hash routes: #/ is the dashboard, #/usage the usage view, #/settings the settings page. */
+export type Route = 'dashboard' | 'usage' | 'settings';
 
 export function routeFromHash(hash: string): Route {
-  return /^#\/?settings\/?(\?.*)?$/.test(hash) ? 'settings' : 'dashboard';
+  if (/^#\/?settings\/?(\?.*)?$/.test(hash)) return 'settings';
+  if (/^#\/?usage\/?(\?.*)?$/.test(hash)) return 'usage';
+  return 'dashboard';
 }
