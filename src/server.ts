@@ -95,7 +95,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   }
 
   const source = options.source ?? createCounterSource(config);
-  const settings = createSettingsService(configRepo, config.pollIntervalSecOverride);
+  const settings = createSettingsService(configRepo, config.pollIntervalSecOverride, (names) => traffic.setTotalsInterfaces(names));
   const interfaces = createInterfacesService({ source, settings, configRepo, now });
 
   if (!settings.hasMonitored()) {
@@ -106,6 +106,8 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   } else {
     await interfaces.refreshMeta().catch(() => undefined);
   }
+  // The pre-summed totals follow the monitored set (a no-op unless the set changed, or they are new).
+  traffic.setTotalsInterfaces(settings.monitoredList());
 
   // Usage, data cap and sync (issue #5).
   const device = loadDeviceIdentity(db, { name: config.deviceName, timezone: config.timezone, nowSec: Math.floor(now() / 1000) });

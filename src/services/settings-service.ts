@@ -22,7 +22,15 @@ export interface SettingsService {
   setInterval(seconds: number): IntervalSetting;
 }
 
-export function createSettingsService(repo: ConfigRepo, envIntervalSec: number | null): SettingsService {
+/**
+ * onMonitoredChange runs (inside the caller's flow, synchronously) whenever the monitored set is stored:
+ * the server keeps the pre-summed totals of the monitored set in step with it.
+ */
+export function createSettingsService(
+  repo: ConfigRepo,
+  envIntervalSec: number | null,
+  onMonitoredChange: (names: readonly string[]) => void = () => undefined,
+): SettingsService {
   let monitoredCache: Set<string> | null = null;
   const load = (): Set<string> => {
     monitoredCache ??= new Set(repo.get<string[]>(CONFIG_KEYS.monitoredInterfaces) ?? []);
@@ -41,6 +49,7 @@ export function createSettingsService(repo: ConfigRepo, envIntervalSec: number |
       const unique = [...new Set(names)].sort();
       repo.set(CONFIG_KEYS.monitoredInterfaces, unique);
       monitoredCache = new Set(unique);
+      onMonitoredChange(unique);
       return unique;
     },
     hasMonitored: () => repo.get<string[]>(CONFIG_KEYS.monitoredInterfaces) !== undefined,

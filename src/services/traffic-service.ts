@@ -4,10 +4,9 @@
  */
 import type { RetentionConfig } from '../config/config.js';
 import { badRequest } from '../api/errors.js';
-import { zonedDayStart, zonedParts } from '../shared/zoned-time.js';
-import { COUNTER_COLUMNS, type CounterRow } from '../storage/counter-columns.js';
+import { consecutiveDayStarts, zonedDayStart, zonedParts } from '../shared/zoned-time.js';
 import type { CollectorRun, RunsRepo } from '../storage/runs-repo.js';
-import type { Tier, TrafficRepo } from '../storage/traffic-repo.js';
+import type { SeriesRow, SeriesScope, Tier, TrafficRepo } from '../storage/traffic-repo.js';
 
 /** More buckets than this in one answer is refused: no chart draws them and they cost memory. */
 export const MAX_POINTS = 20_000;
@@ -17,9 +16,17 @@ export interface TrafficBucket {
   startSec: number;
   endSec: number;
   /** null where the collector was not running during the bucket. */
-  sums: CounterRow | null;
+  sums: TrafficSums | null;
   /** Seconds of the bucket the collector covered (a rate is sums / this); null when unknown. */
   coveredSec: number | null;
+}
+
+/** A bucket's totals: numbers while they are exact as doubles, BigInt past 2^53. */
+export interface TrafficSums {
+  rx_bytes: number | bigint;
+  tx_bytes: number | bigint;
+  rx_packets: number | bigint;
+  tx_packets: number | bigint;
 }
 
 export interface TrafficQuery {
@@ -42,10 +49,21 @@ export interface TrafficService {
   tierRetentionSec(tier: Tier): number;
 }
 
-const zeroRow = (): CounterRow => Object.fromEntries(COUNTER_COLUMNS.map((c) => [c, 0n])) as CounterRow;
+const SUM_FIELDS = ['rx_bytes', 'tx_bytes', 'rx_packets', 'tx_packets'] as const;
 
-function addInto(target: CounterRow, row: CounterRow): void {
-  for (const c of COUNTER_COLUMNS) target[c] += BigInt(row[c]);
+const zeroSums = (): TrafficSums => ({ rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 });
+
+/** Exact addition: doubles while the sum stays a safe integer, BigInt beyond. */
+export function addExact(a: number | bigint, b: number | bigint): number | bigint {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const sum = a + b;
+    if (Number.isSafeInteger(sum)) return sum;
+  }
+  return BigInt(a) + BigInt(b);
+}
+
+function addInto(target: TrafficSums, row: SeriesRow): void {
+  for (const f of SUM_FIELDS) target[f] = addExact(target[f], row[f]);
 }
 
 /** Days since 1970-01-01 of a local calendar date. */
@@ -93,7 +111,7 @@ export function createTrafficService(deps: {
     // edges: bucket boundaries, ascending; bucket i is [edges[i], edges[i+1]).
     const first = edges[0]!;
     const last = edges[edges.length - 1]!;
-    const rows = deps.traffic.sumByBucket(tier, interfaces, first, last);
+    const rows = deps.traffic.series(tier, scopeOf(interfaces), first, last);
     const runs = deps.runs.overlapping(first, last);
     const horizon = nowSec - retentionSec(tier);
     const buckets: TrafficBucket[] = [];
@@ -101,18 +119,26 @@ export function createTrafficService(deps: {
       const startSec = edges[i]!;
       const endSec = edges[i + 1]!;
       const coveredSec = coveredSeconds(startSec, endSec, runs, horizon);
-      buckets.push({ startSec, endSec, sums: coveredSec > 0 ? zeroRow() : null, coveredSec: coveredSec > 0 ? coveredSec : null });
+      buckets.push({ startSec, endSec, sums: coveredSec > 0 ? zeroSums() : null, coveredSec: coveredSec > 0 ? coveredSec : null });
     }
     let b = 0;
     for (const row of rows) {
-      const start = Number(row.bucket_start);
+      const start = row.bucket_start;
       while (b + 1 < buckets.length && buckets[b]!.endSec <= start) b++;
       const bucket = buckets[b]!;
       // Data inside a bucket means the collector ran then, whatever the runs table says.
-      bucket.sums ??= zeroRow();
+      bucket.sums ??= zeroSums();
       addInto(bucket.sums, row);
     }
     return buckets;
+  }
+
+  /** The pre-summed monitored total when the list is exactly the set it covers; else the list itself. */
+  function scopeOf(interfaces: readonly string[]): SeriesScope {
+    const totals = deps.traffic.totalsInterfaces();
+    const asked = [...new Set(interfaces)].sort();
+    const same = totals.length > 0 && asked.length === totals.length && asked.every((n, i) => n === totals[i]);
+    return same ? 'monitored-total' : { interfaces: asked };
   }
 
   return {
@@ -129,8 +155,8 @@ export function createTrafficService(deps: {
         const lastDay = localDayNumber(nowSec, deps.timezone);
         const count = Math.floor((lastDay - firstDay) / days) + 1;
         if (count > MAX_POINTS) throw badRequest('TOO_MANY_POINTS', `that is ${count} buckets; at most ${MAX_POINTS} fit in one answer`);
-        const edges: number[] = [];
-        for (let d = firstDay; d <= lastDay + days; d += days) edges.push(dayStartOfNumber(d, deps.timezone));
+        const dayStarts = consecutiveDayStarts(dayStartOfNumber(firstDay, deps.timezone), count * days + 1, deps.timezone);
+        const edges = dayStarts.filter((_, i) => i % days === 0);
         return { startSec, endSec: nowSec, bucketSeconds: groupMinutes * 60, tier: 'traffic_1d', buckets: fill('traffic_1d', edges, interfaces, nowSec) };
       }
       const bucketSec = groupMinutes * 60;

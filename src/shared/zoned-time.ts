@@ -90,3 +90,26 @@ export function zonedDate(tsSec: number, timeZone: string): string {
   const p = zonedParts(tsSec, timeZone);
   return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
 }
+
+/**
+ * `count` consecutive local day starts from the day that begins at firstDayStart (itself first). One Intl
+ * call a day where the offset doesn't change (a local midnight plus 24 h is the next one then); the full
+ * computation only around DST changes.
+ */
+export function consecutiveDayStarts(firstDayStart: number, count: number, timeZone: string): number[] {
+  const starts: number[] = [];
+  let t = firstDayStart;
+  let offset = zoneOffsetSec(t, timeZone);
+  for (let i = 0; i < count; i++) {
+    starts.push(t);
+    const candidate = t + 86400;
+    const candidateOffset = zoneOffsetSec(candidate, timeZone);
+    if ((t + offset) % 86400 === 0 && candidateOffset === offset) {
+      t = candidate;
+    } else {
+      t = startOfNextZonedDay(t, timeZone);
+      offset = zoneOffsetSec(t, timeZone);
+    }
+  }
+  return starts;
+}

@@ -29,6 +29,18 @@ export interface BucketSum extends CounterRow {
   bucket_start: number;
 }
 
+/** The four sums a chart needs, per bucket; numbers when every value fits a double exactly, else BigInt. */
+export interface SeriesRow {
+  bucket_start: number;
+  rx_bytes: number | bigint;
+  tx_bytes: number | bigint;
+  rx_packets: number | bigint;
+  tx_packets: number | bigint;
+}
+
+/** The interfaces summed in a series: a list, or the pre-summed monitored set. */
+export type SeriesScope = { interfaces: readonly string[] } | 'monitored-total';
+
 export interface RetentionSec {
   raw: number;
   minute: number;
@@ -44,6 +56,12 @@ export interface TrafficRepo {
   sumByBucket(tier: Tier, interfaces: readonly string[], fromSec: number, toSec: number): BucketSum[];
   /** Sums per interface over [fromSec, toSec) of a tier. */
   sumByInterface(tier: Tier, interfaces: readonly string[] | null, fromSec: number, toSec: number): (CounterRow & { interface_name: string })[];
+  /** Sums of bytes and packets per bucket_start in [fromSec, toSec), for charts: four columns, fast. */
+  series(tier: Tier, scope: SeriesScope, fromSec: number, toSec: number): SeriesRow[];
+  /** The interfaces the pre-summed totals cover (the monitored set when they were last rebuilt). */
+  totalsInterfaces(): readonly string[];
+  /** Makes the pre-summed totals cover exactly these interfaces (rebuilds them when the set differs). */
+  setTotalsInterfaces(names: readonly string[]): void;
   /** Oldest bucket kept in a tier, or null when empty. */
   oldestBucket(tier: Tier): number | null;
   /** Raw samples, newest first. */
@@ -86,6 +104,42 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
       ),
     ]),
   ) as Record<Tier, Stmt>;
+
+  const TOTAL_OF: Record<Tier, string> = { traffic_1m: 'traffic_total_1m', traffic_1h: 'traffic_total_1h', traffic_1d: 'traffic_total_1d' };
+  const upsertTotal = Object.fromEntries(
+    TIERS.map((t) => [
+      t,
+      db.prepare(
+        `INSERT INTO ${TOTAL_OF[t]} (bucket_start, ${cols}) VALUES (?, ${placeholders})
+         ON CONFLICT(bucket_start) DO UPDATE SET ${addExcluded}`,
+      ),
+    ]),
+  ) as Record<Tier, Stmt>;
+  const seriesCols = 'bucket_start, SUM(rx_bytes) AS rx_bytes, SUM(tx_bytes) AS tx_bytes, SUM(rx_packets) AS rx_packets, SUM(tx_packets) AS tx_packets';
+  const seriesStmt = (sql: string) => ({ fast: db.prepare(sql), exact: db.prepare(sql).safeIntegers(true) });
+  const seriesOf = Object.fromEntries(
+    TIERS.map((t) => [
+      t,
+      {
+        listed: seriesStmt(
+          `SELECT ${seriesCols} FROM ${t}
+           WHERE interface_name IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ?
+           GROUP BY bucket_start ORDER BY bucket_start`,
+        ),
+        total: seriesStmt(
+          `SELECT bucket_start, rx_bytes, tx_bytes, rx_packets, tx_packets FROM ${TOTAL_OF[t]}
+           WHERE bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start`,
+        ),
+      },
+    ]),
+  ) as Record<Tier, { listed: { fast: Stmt; exact: Stmt }; total: { fast: Stmt; exact: Stmt } }>;
+  const totalsKey = 'totals_interfaces';
+  const readTotalsSet = (): string[] => {
+    const row = db.prepare('SELECT value FROM configuration WHERE key = ?').get(totalsKey) as { value: string } | undefined;
+    return row === undefined ? [] : (JSON.parse(row.value) as string[]);
+  };
+  let totalsList = readTotalsSet();
+  let totalsSet = new Set(totalsList);
 
   const sumByBucketStmt = Object.fromEntries(
     TIERS.map((t) => [
@@ -151,15 +205,30 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
   ) as Record<Tier, Stmt>;
 
   const pruneRaw = db.prepare('DELETE FROM traffic_data WHERE timestamp < ?');
+  const pruneTotal = Object.fromEntries(TIERS.map((t) => [t, db.prepare(`DELETE FROM ${TOTAL_OF[t]} WHERE bucket_start < ?`)])) as Record<
+    Tier,
+    Stmt
+  >;
   const pruneTier = Object.fromEntries(TIERS.map((t) => [t, db.prepare(`DELETE FROM ${t} WHERE bucket_start < ?`)])) as Record<
     Tier,
     Stmt
   >;
 
-  function addToTier(tier: Tier, sample: TrafficSample): void {
+  function addToTier(tier: Tier, sample: TrafficSample, withTotal = totalsSet.has(sample.interfaceName)): void {
     for (const share of spreadOverBuckets(sample.startSec, sample.endSec, sample.counters, grids[tier]())) {
-      upsertTier[tier].run(sample.interfaceName, share.bucketStart, ...countersToParams(share.counters));
+      const params = countersToParams(share.counters);
+      upsertTier[tier].run(sample.interfaceName, share.bucketStart, ...params);
+      if (withTotal) upsertTotal[tier].run(share.bucketStart, ...params);
     }
+  }
+
+  /** Recomputes a tier's pre-summed totals from its per-interface rows. */
+  function rebuildTotal(tier: Tier): void {
+    db.exec(`DELETE FROM ${TOTAL_OF[tier]}`);
+    db.prepare(
+      `INSERT INTO ${TOTAL_OF[tier]} (bucket_start, ${cols})
+       SELECT bucket_start, ${sums} FROM ${tier} WHERE interface_name IN (SELECT value FROM json_each(?)) GROUP BY bucket_start`,
+    ).run(JSON.stringify(totalsList));
   }
 
   /**
@@ -182,7 +251,7 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
       if (rows.length === 0) return;
       for (const r of rows) {
         const start = Number(r.bucket_start);
-        addToTier('traffic_1d', { interfaceName: r.interface_name, startSec: start, endSec: start + seconds, counters: rowToCounters(r) });
+        addToTier('traffic_1d', { interfaceName: r.interface_name, startSec: start, endSec: start + seconds, counters: rowToCounters(r) }, false);
         lastStart = start;
         lastName = r.interface_name;
       }
@@ -198,6 +267,34 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     },
     sumByBucket(tier, interfaces, fromSec, toSec) {
       return sumByBucketStmt[tier].all(JSON.stringify(interfaces), fromSec, toSec) as BucketSum[];
+    },
+    series(tier, scope, fromSec, toSec) {
+      const stmts = scope === 'monitored-total' ? seriesOf[tier].total : seriesOf[tier].listed;
+      const args = scope === 'monitored-total' ? [fromSec, toSec] : [JSON.stringify(scope.interfaces), fromSec, toSec];
+      // Doubles are exact up to 2^53 - 1, and better-sqlite3 rounds larger integers silently: any value past
+      // that (it can only have been rounded upwards, past MAX_SAFE_INTEGER) sends the query down the BigInt path.
+      const rows = stmts.fast.all(...args) as SeriesRow[];
+      const exact = rows.every(
+        (r) => Number.isSafeInteger(r.rx_bytes) && Number.isSafeInteger(r.tx_bytes) && Number.isSafeInteger(r.rx_packets) && Number.isSafeInteger(r.tx_packets),
+      );
+      if (exact) return rows;
+      return (stmts.exact.all(...args) as SeriesRow[]).map((r) => ({ ...r, bucket_start: Number(r.bucket_start) }));
+    },
+    totalsInterfaces() {
+      return totalsList;
+    },
+    setTotalsInterfaces(names) {
+      const list = [...new Set(names)].sort();
+      if (list.length === totalsList.length && list.every((n, i) => n === totalsList[i])) return;
+      db.transaction(() => {
+        totalsList = list;
+        totalsSet = new Set(list);
+        db.prepare('INSERT INTO configuration (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+          totalsKey,
+          JSON.stringify(list),
+        );
+        for (const tier of TIERS) rebuildTotal(tier);
+      })();
     },
     sumByInterface(tier, interfaces, fromSec, toSec) {
       const list = interfaces === null ? null : JSON.stringify(interfaces);
@@ -232,6 +329,9 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
       deleted += pruneTier.traffic_1m.run(nowSec - retention.minute).changes;
       deleted += pruneTier.traffic_1h.run(nowSec - retention.hour).changes;
       if (retention.day > 0) deleted += pruneTier.traffic_1d.run(nowSec - retention.day).changes;
+      pruneTotal.traffic_1m.run(nowSec - retention.minute);
+      pruneTotal.traffic_1h.run(nowSec - retention.hour);
+      if (retention.day > 0) pruneTotal.traffic_1d.run(nowSec - retention.day);
       return deleted;
     },
     rebuildDays(timeZone) {
@@ -255,6 +355,7 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
         feedDays('traffic_1h', 3600, from, hourCut);
         feedDays('traffic_1m', 60, Math.max(from, hourCut), Number.MAX_SAFE_INTEGER);
       })();
+      db.transaction(() => rebuildTotal('traffic_1d'))();
     },
   };
   return repo;

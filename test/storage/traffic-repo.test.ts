@@ -77,3 +77,40 @@ test('traffic repo prunes each tier at its own retention', (t) => {
   assert.equal(store.traffic.sumByBucket('traffic_1h', ['eth0'], 0, now).length, 2);
   assert.equal(store.traffic.oldestBucket('traffic_1m'), Math.floor((now - 10) / 60) * 60);
 });
+
+test('traffic repo keeps the pre-summed monitored total equal to the sum of its interfaces', (t) => {
+  const store = makeStore(t);
+  const at = Date.UTC(2026, 0, 1, 12) / 1000;
+  store.traffic.write([
+    { interfaceName: 'eth0', startSec: at - 1, endSec: at, counters: rx(100n) },
+    { interfaceName: 'wlan0', startSec: at - 1, endSec: at, counters: rx(20n) },
+  ]);
+  // Set after the fact: the totals are rebuilt from what is stored.
+  store.traffic.setTotalsInterfaces(['wlan0', 'eth0']);
+  store.traffic.write([
+    { interfaceName: 'eth0', startSec: at, endSec: at + 1, counters: rx(3n) },
+    { interfaceName: 'docker0', startSec: at, endSec: at + 1, counters: rx(999n) },
+  ]);
+  for (const tier of ['traffic_1m', 'traffic_1h', 'traffic_1d'] as const) {
+    const total = store.traffic.series(tier, 'monitored-total', 0, Number.MAX_SAFE_INTEGER);
+    const listed = store.traffic.series(tier, { interfaces: ['eth0', 'wlan0'] }, 0, Number.MAX_SAFE_INTEGER);
+    assert.deepEqual(total, listed, tier);
+    assert.equal(total.reduce((s, r) => s + BigInt(r.rx_bytes), 0n), 123n, tier);
+  }
+  // A new set rebuilds them; the same set again changes nothing.
+  store.traffic.setTotalsInterfaces(['eth0']);
+  assert.equal(store.traffic.series('traffic_1h', 'monitored-total', 0, Number.MAX_SAFE_INTEGER).reduce((s, r) => s + BigInt(r.rx_bytes), 0n), 103n);
+  assert.deepEqual(store.traffic.totalsInterfaces(), ['eth0']);
+});
+
+test('traffic repo series stays exact past 2^53 by switching to BigInt', (t) => {
+  const store = makeStore(t);
+  const at = Date.UTC(2026, 0, 1, 12) / 1000;
+  const big = (1n << 53n) + 1n;
+  store.traffic.write([{ interfaceName: 'eth0', startSec: at - 1, endSec: at, counters: rx(big) }]);
+  const [row] = store.traffic.series('traffic_1h', { interfaces: ['eth0'] }, 0, Number.MAX_SAFE_INTEGER);
+  assert.equal(typeof row!.rx_bytes, 'bigint');
+  assert.equal(row!.rx_bytes, big);
+  const [small] = store.traffic.series('traffic_1h', { interfaces: ['eth0'] }, 0, Number.MAX_SAFE_INTEGER).map((r) => r.tx_bytes);
+  assert.equal(BigInt(small!), 1n);
+});

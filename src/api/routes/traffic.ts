@@ -157,14 +157,31 @@ export function registerTrafficRoutes(app: App, ctx: AppContext): void {
     async (req) => {
       const nowSec = Math.floor(ctx.now() / 1000);
       const fromSec = nowSec - Math.round(req.query.hours * 3600);
-      const tier = fromSec >= nowSec - ctx.trafficService.tierRetentionSec('traffic_1m') ? 'traffic_1m' : 'traffic_1h';
-      const grid = tier === 'traffic_1m' ? 60 : 3600;
-      const rows = ctx.traffic.sumByInterface(tier, null, Math.ceil(fromSec / grid) * grid, nowSec + grid);
+      // Whole hours from the hour tier, the partial hours at either end from the minute tier.
+      const firstMinute = Math.ceil(fromSec / 60) * 60;
+      const firstHour = Math.ceil(fromSec / 3600) * 3600;
+      const lastHour = Math.floor(nowSec / 3600) * 3600;
+      const parts =
+        firstHour < lastHour
+          ? [
+              ctx.traffic.sumByInterface('traffic_1m', null, firstMinute, firstHour),
+              ctx.traffic.sumByInterface('traffic_1h', null, firstHour, lastHour),
+              ctx.traffic.sumByInterface('traffic_1m', null, lastHour, nowSec + 60),
+            ]
+          : [ctx.traffic.sumByInterface('traffic_1m', null, firstMinute, nowSec + 60)];
+      const zero = () => ({ rx_bytes: 0n, tx_bytes: 0n, rx_packets: 0n, tx_packets: 0n, rx_errors: 0n, tx_errors: 0n, rx_drops: 0n, tx_drops: 0n });
+      const byInterface = new Map<string, ReturnType<typeof zero>>();
+      for (const r of parts.flat()) {
+        const sums = byInterface.get(r.interface_name) ?? zero();
+        for (const k of Object.keys(sums) as (keyof typeof sums)[]) sums[k] += BigInt(r[k]);
+        byInterface.set(r.interface_name, sums);
+      }
+      const rows = [...byInterface].sort(([a], [b]) => a.localeCompare(b)).map(([interface_name, sums]) => ({ interface_name, ...sums }));
       const monitored = ctx.settings.monitored();
-      const total = { rx_bytes: 0n, tx_bytes: 0n, rx_packets: 0n, tx_packets: 0n, rx_errors: 0n, tx_errors: 0n, rx_drops: 0n, tx_drops: 0n };
+      const total = zero();
       for (const r of rows) {
         if (!monitored.has(r.interface_name)) continue;
-        for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += BigInt(r[k]);
+        for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r[k];
       }
       return {
         hours: req.query.hours,

@@ -1,5 +1,6 @@
 import { sql as init } from './001-init.js';
 import { sql as usageSync } from './002-usage-sync.js';
+import { sql as monitoredTotals } from './003-monitored-totals.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'usage-sync', sql: usageSync },
+  { version: 3, name: 'monitored-totals', sql: monitoredTotals },
 ];
