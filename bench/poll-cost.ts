@@ -31,12 +31,14 @@ export interface PollCostResult {
     /** The same, repeated on an unchanged file (caches warm): a lower bound. */
     readParseDeltasHot: Timing;
     fullPollWithWrite: Timing;
+    /** Parts of the poll's write, each in its own transaction on the same database. */
+    writeParts: { emptyTransaction: Timing; trafficWrite24: Timing; stateSave25: Timing };
     /** The collector's own measure of the same polls (its recentDurationsUs window). */
     collectorReportedMedianUs: number | null;
   };
   realHost: { interfaces: number; readFile: Timing; parse: Timing };
   /** null when not root / no iproute2 / veth unavailable. */
-  realNetns24: null | { interfaces: number; readFile: Timing; parse: Timing; ifindexAll: Timing; lstatAll: Timing; note: string };
+  realNetns24: null | { interfaces: number; readFile: Timing; parse: Timing; ifindexAll: Timing; preadAll: Timing; note: string };
   realNetns24Skipped: string | null;
 }
 
@@ -107,6 +109,7 @@ export async function benchPollCost(options: { iterations: number }): Promise<Po
     const db = openDatabase(path.join(dir, 'netpulse.db'));
     let full: Samples = { wall: [], cpu: [] };
     let collectorMedian: number | null = null;
+    let writeParts: PollCostResult['fixture']['writeParts'] | null = null;
     try {
       const source2 = createLinuxSource({ procRoot: fx.tree.procRoot, sysRoot: fx.tree.sysRoot, now: () => fakeNowMs });
       const monitored = new Set(fx.names);
@@ -135,6 +138,28 @@ export async function benchPollCost(options: { iterations: number }): Promise<Po
       );
       collectorMedian = distribution([...collector.stats().recentDurationsUs]).p50;
       collector.stop();
+
+      // The write, taken apart: a commit alone, the 24 samples (raw row + 3 rollup upserts each), the counter state.
+      const traffic = createTrafficRepo(db, { timezone: 'UTC' });
+      const stateRepo = createStateRepo(db);
+      const loaded = stateRepo.load()!;
+      let sec = Math.floor(fakeNowMs / 1000) + 10;
+      const samples = () =>
+        fx.names.map((name, i) => ({
+          interfaceName: name,
+          startSec: sec - 1,
+          endSec: sec,
+          counters: { rxBytes: BigInt(1000 + i), txBytes: 500n, rxPackets: 2n, txPackets: 1n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n },
+        }));
+      const empty = db.transaction(() => undefined);
+      const writeTraffic = db.transaction((batch: ReturnType<typeof samples>) => traffic.write(batch));
+      const saveState = db.transaction(() => stateRepo.save(loaded));
+      const n = Math.min(iterations, 2000);
+      writeParts = {
+        emptyTransaction: timing(await timeEach(n, 100, () => empty())),
+        trafficWrite24: timing(await timeEach(n, 100, () => writeTraffic(samples()), () => void sec++)),
+        stateSave25: timing(await timeEach(n, 100, () => saveState())),
+      };
     } finally {
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -157,6 +182,7 @@ export async function benchPollCost(options: { iterations: number }): Promise<Po
         readParseDeltas: timing(both),
         readParseDeltasHot: timing(hot),
         fullPollWithWrite: timing(full),
+        writeParts: writeParts!,
         collectorReportedMedianUs: collectorMedian,
       },
       realHost: { interfaces: parseProcNetDev(hostText).size, readFile: timing(hostRead), parse: timing(hostParse) },
@@ -184,8 +210,10 @@ function time(fn) {
 }
 const readFile = time(() => fs.readFileSync('/proc/net/dev', 'utf8'));
 const ifindexAll = time(() => { for (const n of names) fs.readFileSync('/sys/class/net/' + n + '/ifindex', 'utf8'); });
-const lstatAll = time(() => { for (const n of names) fs.lstatSync('/sys/class/net/' + n); });
-process.stdout.write(JSON.stringify({ text: fs.readFileSync('/proc/net/dev', 'utf8'), names: names.length, readFile, ifindexAll, lstatAll }));
+const fds = names.map((n) => fs.openSync('/sys/class/net/' + n + '/ifindex', 'r'));
+const buf = Buffer.alloc(32);
+const preadAll = time(() => { for (const fd of fds) fs.readSync(fd, buf, 0, 32, 0); });
+process.stdout.write(JSON.stringify({ text: fs.readFileSync('/proc/net/dev', 'utf8'), names: names.length, readFile, ifindexAll, preadAll }));
 `;
 
 async function realNetns24(iterations: number): Promise<{ result: PollCostResult['realNetns24']; skipped: string | null }> {
@@ -201,7 +229,7 @@ async function realNetns24(iterations: number): Promise<{ result: PollCostResult
     const batch = Array.from({ length: 24 }, (_, i) => `link add eth${i} type veth peer name p${i} netns ${nsB}\nlink set eth${i} up`).join('\n') + '\nlink set lo up\n';
     execFileSync('ip', ['-n', nsA, '-batch', '-'], { input: batch, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 });
     const out = ip(['netns', 'exec', nsA, process.execPath, '-e', PROBE, String(iterations), String(Math.min(300, Math.floor(iterations / 5)))]);
-    const probe = JSON.parse(out) as { text: string; names: number; readFile: Samples; ifindexAll: Samples; lstatAll: Samples };
+    const probe = JSON.parse(out) as { text: string; names: number; readFile: Samples; ifindexAll: Samples; preadAll: Samples };
     const parse = await timeEach(iterations, 100, () => parseProcNetDev(probe.text));
     return {
       result: {
@@ -209,7 +237,7 @@ async function realNetns24(iterations: number): Promise<{ result: PollCostResult
         readFile: timing(probe.readFile),
         parse: timing(parse),
         ifindexAll: timing(probe.ifindexAll),
-        lstatAll: timing(probe.lstatAll),
+        preadAll: timing(probe.preadAll),
         note: `24 veth interfaces (+ lo) in network namespace ${nsA}; peers in ${nsB}; deleted afterwards`,
       },
       skipped: null,

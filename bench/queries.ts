@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { startServer, type RunningServer } from '../src/server.js';
-import { createTrafficRepo, type Tier } from '../src/storage/traffic-repo.js';
+import { createTrafficRepo, type Tier, type TrafficRepo } from '../src/storage/traffic-repo.js';
 import { makeAdvancingTree } from './lib/fixture24.js';
 import { log, timeEach, timing, type Timing } from './lib/measure.js';
 import type { YearDb } from './year-db.js';
@@ -23,10 +23,12 @@ export interface QueryRow extends QueryCase {
   url: string;
   buckets: number;
   tier: Tier;
+  /** The table read: the tier, or its pre-summed monitored total. */
+  table: string;
   tierRows: number;
   /** The whole request through inject. */
   http: Timing;
-  /** TrafficRepo.sumByBucket: SQLite plus turning rows into JS objects with BigInts. */
+  /** The repository call the service makes: SQLite plus turning rows into JS objects. */
   repo: Timing;
   /** SQLite alone: the same statement wrapped in SELECT COUNT(*), so no rows reach JS. */
   sqlite: Timing;
@@ -39,6 +41,8 @@ export interface QueriesResult {
   plans: { label: string; plan: string[] }[];
   /** SQLite-only CPU of other ways to answer the heaviest case (1 year / 1 h, sum of 24), tried on a copy of the schema. */
   alternatives: { label: string; sqlite: Timing; rows: number }[];
+  /** True when the server reads a pre-summed monitored total for the sum of the monitored set. */
+  monitoredTotal: boolean;
 }
 
 const WINDOWS: [string, number, number][] = [
@@ -55,6 +59,12 @@ export const QUERY_CASES: QueryCase[] = WINDOWS.flatMap(([label, windowHours, gr
   { label, windowHours, groupMinutes, interfaceName: 'eth0' },
   { label, windowHours, groupMinutes, interfaceName: null },
 ]);
+
+/** TrafficRepo's chart path (newer code); absent on older code, where the service calls sumByBucket. */
+interface SeriesApi {
+  series(tier: Tier, scope: { interfaces: readonly string[] } | 'monitored-total', fromSec: number, toSec: number): unknown[];
+  totalsInterfaces(): readonly string[];
+}
 
 function tierOf(groupMinutes: number): Tier {
   if (groupMinutes >= 1440) return 'traffic_1d';
@@ -83,6 +93,10 @@ export async function benchQueries(year: YearDb, options: { iterations: number }
     const all = server.ctx.settings.monitoredList();
     if (all.length !== 24) throw new Error(`expected 24 monitored interfaces, found ${all.length}`);
     const rows: QueryRow[] = [];
+    const traffic = server.ctx.traffic as TrafficRepo & Partial<SeriesApi>;
+    const hasSeries = typeof traffic.series === 'function';
+    const totals = hasSeries && typeof traffic.totalsInterfaces === 'function' ? [...traffic.totalsInterfaces()].sort() : [];
+    const monitoredTotal = hasSeries && totals.length === all.length && [...all].sort().every((n, i) => n === totals[i]);
     for (const c of QUERY_CASES) {
       const url = `/api/traffic?time_window_hours=${c.windowHours}&group_minutes=${c.groupMinutes}${c.interfaceName === null ? '' : `&interface=${c.interfaceName}`}`;
       const first = await app.inject({ method: 'GET', url });
@@ -92,20 +106,25 @@ export async function benchQueries(year: YearDb, options: { iterations: number }
         const r = await app.inject({ method: 'GET', url });
         if (r.statusCode !== 200) throw new Error(`${url} answered ${r.statusCode}`);
       });
-      // The same range at the SQL alone.
+      // The same range at the repository and at SQLite alone.
       const tier = tierOf(c.groupMinutes);
       const nowSec = Math.floor(Date.now() / 1000);
       const bucketSec = c.groupMinutes * 60;
       const from = tier === 'traffic_1d' ? Math.floor((nowSec - c.windowHours * 3600) / 86_400) * 86_400 : Math.floor((nowSec - c.windowHours * 3600) / bucketSec) * bucketSec;
       const to = nowSec + 86_400;
       const ifaces = c.interfaceName === null ? all : [c.interfaceName];
-      const tierRows = (
-        server.db.prepare(`SELECT COUNT(*) AS n FROM ${tier} WHERE interface_name IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ?`).get(JSON.stringify(ifaces), from, to) as { n: number }
-      ).n;
-      const repo = await timeEach(options.iterations, 3, () => server!.ctx.traffic.sumByBucket(tier, ifaces, from, to));
-      const countOnly = server.db.prepare(`SELECT COUNT(*) AS n FROM (${repoSql.sumByBucket[tier]})`);
-      const sqlite = await timeEach(options.iterations, 3, () => countOnly.get(JSON.stringify(ifaces), from, to));
-      const row: QueryRow = { ...c, url, buckets: body.data.length, tier, tierRows, http: timing(http), repo: timing(repo), sqlite: timing(sqlite) };
+      const useTotal = c.interfaceName === null && monitoredTotal;
+      const pick = pickStatement(repoSql, tier, useTotal, hasSeries);
+      const params = useTotal ? [from, to] : [JSON.stringify(ifaces), from, to];
+      const tierRows = useTotal
+        ? (server.db.prepare(`SELECT COUNT(*) AS n FROM ${pick.table} WHERE bucket_start >= ? AND bucket_start < ?`).get(from, to) as { n: number }).n
+        : (server.db.prepare(`SELECT COUNT(*) AS n FROM ${tier} WHERE interface_name IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ?`).get(JSON.stringify(ifaces), from, to) as { n: number }).n;
+      const repo = await timeEach(options.iterations, 3, () =>
+        hasSeries ? traffic.series!(tier, useTotal ? 'monitored-total' : { interfaces: ifaces }, from, to) : traffic.sumByBucket(tier, ifaces, from, to),
+      );
+      const countOnly = server.db.prepare(`SELECT COUNT(*) AS n FROM (${pick.sql})`);
+      const sqlite = await timeEach(options.iterations, 3, () => countOnly.get(...params));
+      const row: QueryRow = { ...c, url, buckets: body.data.length, tier, table: pick.table, tierRows, http: timing(http), repo: timing(repo), sqlite: timing(sqlite) };
       rows.push(row);
       log(`queries: ${c.label} ${c.interfaceName ?? 'all 24'}: p50 ${row.http.wall.p50.toFixed(0)} µs, p95 ${row.http.wall.p95.toFixed(0)} µs (CPU p50 ${row.http.cpu.p50.toFixed(0)} µs)`);
     }
@@ -119,11 +138,11 @@ export async function benchQueries(year: YearDb, options: { iterations: number }
       if (r0.statusCode !== 200) throw new Error(`${url} answered ${r0.statusCode}: ${r0.body.slice(0, 300)}`);
       extras.push({ label, url, http: timing(await timeEach(Math.min(options.iterations, 10), 1, () => app.inject({ method: 'GET', url }))) });
     }
-    const plans = explainPlans(year.dbPath, all, year.nowSec);
+    const plans = explainPlans(year.dbPath, all, year.nowSec, hasSeries, monitoredTotal);
     await server.close();
     server = null;
-    const alternatives = await tryAlternatives(year.dbPath, repoSql, all, options.iterations);
-    return { iterations: options.iterations, rows, extras, plans, alternatives };
+    const alternatives = await tryAlternatives(year.dbPath, repoSql, all, Math.min(options.iterations, 15), hasSeries);
+    return { iterations: options.iterations, rows, extras, plans, alternatives, monitoredTotal };
   } finally {
     await server?.close();
     fx.cleanup();
@@ -131,13 +150,13 @@ export async function benchQueries(year: YearDb, options: { iterations: number }
 }
 
 /**
- * The heaviest case (a year of hours summed over 24 interfaces) answered three ways, SQLite alone:
- * the repo's statement; 4 sums (the API returns 4 of the 8 counters) read in bucket order from a covering
- * index, so there is no temporary B-tree; and a pre-summed series of the monitored set (one row per hour),
- * which is what a per-tier "monitored total" maintained at write time would read. Run after the server has
- * closed, on the bench's own copy (the index and table are added to the throwaway database).
+ * The heaviest case (a year of hours summed over 24 interfaces) answered three ways, SQLite alone: the 24
+ * interfaces listed (what the server runs for any set that isn't exactly the monitored one); the same sums
+ * read in bucket order from a covering index, so there is no temporary B-tree; and a pre-summed series of the
+ * monitored set (one row per hour: traffic_total_1h where the schema has it, else a table made here). Run after
+ * the server has closed, on the bench's throwaway copy.
  */
-async function tryAlternatives(dbPath: string, repoSql: RepoSql, all: readonly string[], iterations: number): Promise<QueriesResult['alternatives']> {
+async function tryAlternatives(dbPath: string, repoSql: RepoSql, all: readonly string[], iterations: number, hasSeries: boolean): Promise<QueriesResult['alternatives']> {
   log('queries: trying other ways to answer 1 year / 1 h, sum of 24');
   const db = new Database(dbPath);
   try {
@@ -148,22 +167,31 @@ async function tryAlternatives(dbPath: string, repoSql: RepoSql, all: readonly s
     const out: QueriesResult['alternatives'] = [];
     const run = async (label: string, sql: string, params: unknown[]) => {
       const stmt = db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`);
-      const rows = (db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`).get(...params) as { n: number }).n;
+      const rows = (stmt.get(...params) as { n: number }).n;
       out.push({ label, rows, sqlite: timing(await timeEach(iterations, 2, () => stmt.get(...params))) });
     };
-    await run("the repo's statement (8 sums, PRIMARY KEY per interface, temp B-tree for GROUP BY)", repoSql.sumByBucket.traffic_1h, [list, from, to]);
+    const listed = pickStatement(repoSql, 'traffic_1h', false, hasSeries);
+    await run(`24 interfaces listed (the repo's statement: primary key per interface, temp B-tree for GROUP BY)`, listed.sql, [list, from, to]);
     db.exec('CREATE INDEX IF NOT EXISTS bench_traffic_1h_cover ON traffic_1h (bucket_start, interface_name, rx_bytes, tx_bytes, rx_packets, tx_packets)');
     await run(
-      '4 sums from a covering index (bucket_start, interface_name, 4 counters), in bucket order',
+      '24 interfaces listed, 4 sums from a covering index (bucket_start, interface_name, 4 counters), in bucket order',
       `SELECT bucket_start, SUM(rx_bytes), SUM(tx_bytes), SUM(rx_packets), SUM(tx_packets) FROM traffic_1h INDEXED BY bench_traffic_1h_cover
        WHERE interface_name IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ? GROUP BY bucket_start ORDER BY bucket_start`,
       [list, from, to],
     );
-    db.exec(`CREATE TABLE IF NOT EXISTS bench_traffic_1h_monitored AS
-             SELECT bucket_start, SUM(rx_bytes) AS rx_bytes, SUM(tx_bytes) AS tx_bytes, SUM(rx_packets) AS rx_packets, SUM(tx_packets) AS tx_packets
-             FROM traffic_1h GROUP BY bucket_start`);
-    db.exec('CREATE UNIQUE INDEX IF NOT EXISTS bench_traffic_1h_monitored_b ON bench_traffic_1h_monitored (bucket_start)');
-    await run('a pre-summed series of the monitored set (one row per hour)', 'SELECT * FROM bench_traffic_1h_monitored WHERE bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start', [from, to]);
+    const hasTotal = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'traffic_total_1h'").get() !== undefined;
+    if (!hasTotal) {
+      db.exec(`CREATE TABLE IF NOT EXISTS bench_traffic_1h_monitored AS
+               SELECT bucket_start, SUM(rx_bytes) AS rx_bytes, SUM(tx_bytes) AS tx_bytes, SUM(rx_packets) AS rx_packets, SUM(tx_packets) AS tx_packets
+               FROM traffic_1h GROUP BY bucket_start`);
+      db.exec('CREATE UNIQUE INDEX IF NOT EXISTS bench_traffic_1h_monitored_b ON bench_traffic_1h_monitored (bucket_start)');
+    }
+    const totalTable = hasTotal ? 'traffic_total_1h' : 'bench_traffic_1h_monitored';
+    await run(
+      `the pre-summed series of the monitored set (${totalTable}: one row per hour${hasTotal ? ', what the server reads' : ', made here'})`,
+      `SELECT bucket_start, rx_bytes, tx_bytes, rx_packets, tx_packets FROM ${totalTable} WHERE bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start`,
+      [from, to],
+    );
     return out;
   } finally {
     db.close();
@@ -173,6 +201,18 @@ async function tryAlternatives(dbPath: string, repoSql: RepoSql, all: readonly s
 interface RepoSql {
   sumByBucket: Record<Tier, string>;
   sumByInterface: Record<Tier, string>;
+  /** The chart path's statements, when the repo has them: 4 sums over listed interfaces, and the pre-summed total. */
+  seriesListed: Partial<Record<Tier, string>>;
+  seriesTotal: Partial<Record<Tier, string>>;
+}
+
+const TOTAL_TABLE: Record<Tier, string> = { traffic_1m: 'traffic_total_1m', traffic_1h: 'traffic_total_1h', traffic_1d: 'traffic_total_1d' };
+
+/** The statement the server runs for a case, and the table it reads. */
+function pickStatement(sql: RepoSql, tier: Tier, useTotal: boolean, hasSeries: boolean): { sql: string; table: string } {
+  if (useTotal && sql.seriesTotal[tier] !== undefined) return { sql: sql.seriesTotal[tier]!, table: TOTAL_TABLE[tier] };
+  if (hasSeries && sql.seriesListed[tier] !== undefined) return { sql: sql.seriesListed[tier]!, table: tier };
+  return { sql: sql.sumByBucket[tier], table: tier };
 }
 
 /** The SQL TrafficRepo prepares (captured from a read-only connection), so plans and timings use the real text. */
@@ -186,23 +226,29 @@ function captureRepoSql(dbPath: string): RepoSql {
       return prepare(sql);
     };
     createTrafficRepo(db, { timezone: 'UTC' });
-    const find = (tier: Tier, group: string) => {
-      const sql = prepared.find((text) => text.includes(`FROM ${tier}`) && text.includes(group));
-      if (sql === undefined) throw new Error(`TrafficRepo prepares no "${group}" statement on ${tier}`);
+    const from = (table: string) => new RegExp(`FROM ${table}\\s`);
+    const find = (tier: Tier, test: (text: string) => boolean, what: string) => {
+      const sql = prepared.find((text) => from(tier).test(text) && test(text));
+      if (sql === undefined) throw new Error(`TrafficRepo prepares no ${what} statement on ${tier}`);
       return sql;
     };
     const tiers: Tier[] = ['traffic_1m', 'traffic_1h', 'traffic_1d'];
+    const isBucketSum = (t: string) => t.includes('GROUP BY bucket_start') && t.includes('SUM(rx_errors)');
+    const isSeries = (t: string) => t.includes('GROUP BY bucket_start') && !t.includes('SUM(rx_errors)');
+    const byTier = (f: (t: Tier) => string | undefined) => Object.fromEntries(tiers.flatMap((t) => (f(t) === undefined ? [] : [[t, f(t)]])));
     return {
-      sumByBucket: Object.fromEntries(tiers.map((t) => [t, find(t, 'GROUP BY bucket_start')])) as Record<Tier, string>,
-      sumByInterface: Object.fromEntries(tiers.map((t) => [t, find(t, 'GROUP BY interface_name')])) as Record<Tier, string>,
+      sumByBucket: byTier((t) => find(t, isBucketSum, 'sumByBucket')) as Record<Tier, string>,
+      sumByInterface: byTier((t) => find(t, (text) => text.includes('GROUP BY interface_name'), 'sumByInterface')) as Record<Tier, string>,
+      seriesListed: byTier((t) => prepared.find((text) => from(t).test(text) && isSeries(text))),
+      seriesTotal: byTier((t) => prepared.find((text) => from(TOTAL_TABLE[t]).test(text) && text.includes('ORDER BY bucket_start') && !text.includes('INSERT'))),
     };
   } finally {
     db.close();
   }
 }
 
-/** EXPLAIN QUERY PLAN of the bucket sums (one interface, 24) and of the per-interface sum /api/traffic/summary uses. */
-function explainPlans(dbPath: string, all: readonly string[], nowSec: number): QueriesResult['plans'] {
+/** EXPLAIN QUERY PLAN of the statements the chart cases run, and of the per-interface sums /api/traffic/summary uses. */
+function explainPlans(dbPath: string, all: readonly string[], nowSec: number, hasSeries: boolean, monitoredTotal: boolean): QueriesResult['plans'] {
   const sql = captureRepoSql(dbPath);
   const db = new Database(dbPath, { readonly: true });
   const explain = (text: string, params: unknown[]) => {
@@ -216,11 +262,19 @@ function explainPlans(dbPath: string, all: readonly string[], nowSec: number): Q
   };
   try {
     const plans: QueriesResult['plans'] = [];
+    const range = [nowSec - 365 * 86_400, nowSec];
     for (const tier of ['traffic_1m', 'traffic_1h', 'traffic_1d'] as const) {
-      plans.push({ label: `sumByBucket on ${tier}, one interface`, plan: explain(sql.sumByBucket[tier], [JSON.stringify([all[0]]), nowSec - 365 * 86_400, nowSec]) });
-      plans.push({ label: `sumByBucket on ${tier}, 24 interfaces`, plan: explain(sql.sumByBucket[tier], [JSON.stringify(all), nowSec - 365 * 86_400, nowSec]) });
+      const listed = pickStatement(sql, tier, false, hasSeries);
+      plans.push({ label: `${tier}, one interface`, plan: explain(listed.sql, [JSON.stringify([all[0]]), ...range]) });
+      plans.push({ label: `${tier}, 24 interfaces listed`, plan: explain(listed.sql, [JSON.stringify(all), ...range]) });
+      if (monitoredTotal) {
+        const total = pickStatement(sql, tier, true, hasSeries);
+        plans.push({ label: `${tier}, the monitored set (pre-summed ${total.table})`, plan: explain(total.sql, range) });
+      }
     }
-    plans.push({ label: 'sumByInterface on traffic_1m, every interface (GET /api/traffic/summary)', plan: explain(sql.sumByInterface.traffic_1m, [null, null, nowSec - 86_400, nowSec]) });
+    for (const tier of ['traffic_1m', 'traffic_1h'] as const) {
+      plans.push({ label: `sumByInterface on ${tier}, every interface (GET /api/traffic/summary)`, plan: explain(sql.sumByInterface[tier], [null, null, nowSec - 86_400, nowSec]) });
+    }
     return plans;
   } finally {
     db.close();
