@@ -351,7 +351,10 @@ export async function createVethLab(t: TestContext): Promise<VethLab> {
         request,
         async ok<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) {
           const answer = await request(method, path, body);
-          if (answer.status !== 200) throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+          if (answer.status !== 200) {
+            const log = answer.status >= 500 ? `\n--- Net-Pulse output (last lines) ---\n${output.split('\n').slice(-15).join('\n')}` : '';
+            throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}${log}`);
+          }
           return answer.body as T;
         },
         async kill9() {
