@@ -49,8 +49,6 @@ export interface TrafficService {
   tierRetentionSec(tier: Tier): number;
 }
 
-const SUM_FIELDS = ['rx_bytes', 'tx_bytes', 'rx_packets', 'tx_packets'] as const;
-
 const zeroSums = (): TrafficSums => ({ rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 });
 
 /** Exact addition: doubles while the sum stays a safe integer, BigInt beyond. */
@@ -63,7 +61,10 @@ export function addExact(a: number | bigint, b: number | bigint): number | bigin
 }
 
 function addInto(target: TrafficSums, row: SeriesRow): void {
-  for (const f of SUM_FIELDS) target[f] = addExact(target[f], row[f]);
+  target.rx_bytes = addExact(target.rx_bytes, row[1]);
+  target.tx_bytes = addExact(target.tx_bytes, row[2]);
+  target.rx_packets = addExact(target.rx_packets, row[3]);
+  target.tx_packets = addExact(target.tx_packets, row[4]);
 }
 
 /** Days since 1970-01-01 of a local calendar date. */
@@ -123,7 +124,7 @@ export function createTrafficService(deps: {
     }
     let b = 0;
     for (const row of rows) {
-      const start = row.bucket_start;
+      const start = row[0];
       while (b + 1 < buckets.length && buckets[b]!.endSec <= start) b++;
       const bucket = buckets[b]!;
       // Data inside a bucket means the collector ran then, whatever the runs table says.

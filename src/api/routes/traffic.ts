@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
+import type { TrafficAnswer } from '../../services/traffic-service.js';
 import type { RawRow } from '../../storage/traffic-repo.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';
@@ -67,6 +68,52 @@ export function parseTime(value: string | undefined, name: string): number | und
   return Math.floor(ms / 1000);
 }
 
+const count = (v: number | bigint | null): string => (v === null ? 'null' : String(v));
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
+/**
+ * ISO 8601 (UTC, .000Z) of whole unix seconds, as Date#toISOString writes it but several times faster for a
+ * run of buckets: the date part is formatted once per day.
+ */
+export function createIsoFormatter(): (sec: number) => string {
+  let day = NaN;
+  let datePart = '';
+  return (sec) => {
+    const d = Math.floor(sec / 86400);
+    if (d !== day) {
+      day = d;
+      datePart = new Date(d * 86_400_000).toISOString().slice(0, 11);
+    }
+    const s = sec - d * 86400;
+    return `${datePart}${TWO_DIGITS[Math.floor(s / 3600)]}:${TWO_DIGITS[Math.floor(s / 60) % 60]}:${TWO_DIGITS[s % 60]}.000Z`;
+  };
+}
+
+/** GET /api/traffic's body (TrafficResponse) as JSON text; counts exact (BigInt past 2^53). */
+export function trafficJson(
+  answer: TrafficAnswer,
+  meta: { interface: string | null; interfaces: readonly string[]; timeWindowHours: number; groupMinutes: number; timezone: string },
+): string {
+  const iso = createIsoFormatter();
+  const points = new Array<string>(answer.buckets.length);
+  for (let i = 0; i < answer.buckets.length; i++) {
+    const b = answer.buckets[i]!;
+    const ts = iso(b.startSec);
+    points[i] =
+      b.sums === null
+        ? `{"timestamp":"${ts}","rx_bytes":null,"tx_bytes":null,"rx_packets":null,"tx_packets":null,"covered_seconds":null}`
+        : `{"timestamp":"${ts}","rx_bytes":${count(b.sums.rx_bytes)},"tx_bytes":${count(b.sums.tx_bytes)},"rx_packets":${count(b.sums.rx_packets)},"tx_packets":${count(b.sums.tx_packets)},"covered_seconds":${count(b.coveredSec)}}`;
+  }
+  return (
+    `{"data":[${points.join(',')}],` +
+    `"interface":${JSON.stringify(meta.interface)},"interfaces":${JSON.stringify(meta.interfaces)},` +
+    `"time_window_hours":${JSON.stringify(meta.timeWindowHours)},"group_minutes":${meta.groupMinutes},` +
+    `"bucket_seconds":${answer.bucketSeconds},"timezone":${JSON.stringify(meta.timezone)},` +
+    `"start":"${new Date(answer.startSec * 1000).toISOString()}","end":"${new Date(answer.endSec * 1000).toISOString()}"}`
+  );
+}
+
 export function registerTrafficRoutes(app: App, ctx: AppContext): void {
   const tags = ['traffic'];
 
@@ -86,29 +133,22 @@ export function registerTrafficRoutes(app: App, ctx: AppContext): void {
         response: withErrors({ 200: TrafficResponse }),
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { time_window_hours: windowHours, group_minutes: groupMinutes, interface: name } = req.query;
       if (name !== undefined) await requireKnownInterface(ctx, name);
       const interfaces = name !== undefined ? [name] : ctx.settings.monitoredList();
       const answer = ctx.trafficService.query({ windowHours, groupMinutes, interfaces });
-      return {
-        data: answer.buckets.map((b) => ({
-          timestamp: new Date(b.startSec * 1000).toISOString(),
-          rx_bytes: b.sums?.rx_bytes ?? null,
-          tx_bytes: b.sums?.tx_bytes ?? null,
-          rx_packets: b.sums?.rx_packets ?? null,
-          tx_packets: b.sums?.tx_packets ?? null,
-          covered_seconds: b.sums === null ? null : b.coveredSec,
-        })),
+      // Written by hand rather than through the schema's serializer: a year of hours is 8,760 points, and
+      // this is the dashboard's hot path. The shape is exactly TrafficResponse (tests parse it exactly).
+      const body = trafficJson(answer, {
         interface: name ?? null,
         interfaces,
-        time_window_hours: windowHours,
-        group_minutes: groupMinutes,
-        bucket_seconds: answer.bucketSeconds,
+        timeWindowHours: windowHours,
+        groupMinutes,
         timezone: ctx.config.timezone,
-        start: new Date(answer.startSec * 1000).toISOString(),
-        end: new Date(answer.endSec * 1000).toISOString(),
-      };
+      });
+      // The text is already the JSON of TrafficResponse: send it as is (the typed reply expects the object).
+      return reply.type('application/json; charset=utf-8').serializer((text: string) => text).send(body as unknown as Parameters<typeof reply.send>[0]);
     },
   );
 
