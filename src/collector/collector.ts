@@ -111,6 +111,8 @@ export function createCollector(deps: CollectorDeps): Collector {
     }
     if (result.clockWentBack) deps.logger.warn('the clock went back; bytes kept, no rate for this sample');
     runId = persist(samples, result.next, toSeconds(spanStartMs), toSeconds(reading.timeMs));
+    // Committed: the state repo may skip the rows that stay the same at the next poll.
+    deps.state.markCommitted();
     state = result.next;
     const durationUs = Number(process.hrtime.bigint() - t0) / 1000;
     durations.push(durationUs);

@@ -13,6 +13,10 @@
  *   started at zero when the machine booted, which was after our previous reading.
  * - The clock went back: the bytes are kept, the sample gets no duration (no rate).
  * - Far above the link speed: kept, flagged `suspect` for the caller to log.
+ *
+ * Cheap when nothing changed: a source may return the very same RawCounters object for an interface whose
+ * counters did not change (the Linux source does); its delta is then zero without any bigint arithmetic, and
+ * its state object is carried over. Unchanged counters in a changed object subtract to a shared 0n.
  */
 import { COUNTER_FIELDS, type CounterField, type CounterReading, type RawCounters } from './counter-source.js';
 
@@ -68,11 +72,53 @@ export interface DeltaResult {
 }
 
 export function stateFromReading(reading: CounterReading): CounterState {
+  return nextState(null, reading);
+}
+
+/** The state after `reading`; an interface whose ifindex and counters (object) are unchanged keeps its state object. */
+function nextState(prev: CounterState | null, reading: CounterReading): CounterState {
   const interfaces = new Map<string, InterfaceState>();
   for (const iface of reading.interfaces) {
-    interfaces.set(iface.name, { ifindex: iface.ifindex, counters: iface.counters });
+    const before = prev?.interfaces.get(iface.name);
+    const same = before !== undefined && before.counters === iface.counters && before.ifindex === iface.ifindex;
+    interfaces.set(iface.name, same ? before : { ifindex: iface.ifindex, counters: iface.counters });
   }
   return { timeMs: reading.timeMs, bootId: reading.bootId, interfaces };
+}
+
+/** The delta of counters that did not change: never modified (frozen), shared by every such delta. */
+const NO_TRAFFIC: RawCounters = Object.freeze({ rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n });
+
+/** now - before for a counter known not to have gone down; 0n (no allocation) when it did not move. */
+function grown(now: bigint, before: bigint): bigint {
+  return now === before ? 0n : now - before;
+}
+
+/** The counted delta when no counter went down (the usual case); null when one did. */
+function countedDelta(prev: RawCounters, cur: RawCounters): RawCounters | null {
+  if (prev === cur) return NO_TRAFFIC;
+  if (
+    cur.rxBytes < prev.rxBytes ||
+    cur.txBytes < prev.txBytes ||
+    cur.rxPackets < prev.rxPackets ||
+    cur.txPackets < prev.txPackets ||
+    cur.rxErrors < prev.rxErrors ||
+    cur.txErrors < prev.txErrors ||
+    cur.rxDrops < prev.rxDrops ||
+    cur.txDrops < prev.txDrops
+  ) {
+    return null;
+  }
+  return {
+    rxBytes: grown(cur.rxBytes, prev.rxBytes),
+    txBytes: grown(cur.txBytes, prev.txBytes),
+    rxPackets: grown(cur.rxPackets, prev.rxPackets),
+    txPackets: grown(cur.txPackets, prev.txPackets),
+    rxErrors: grown(cur.rxErrors, prev.rxErrors),
+    txErrors: grown(cur.txErrors, prev.txErrors),
+    rxDrops: grown(cur.rxDrops, prev.rxDrops),
+    txDrops: grown(cur.txDrops, prev.txDrops),
+  };
 }
 
 function maxBytesIn(elapsedMs: number, speedMbps: number | null): bigint {
@@ -85,6 +131,10 @@ function maxPlausible(field: CounterField, elapsedMs: number, speedMbps: number 
   const ms = BigInt(Math.max(1000, Math.ceil(elapsedMs)));
   if (field === 'rxBytes' || field === 'txBytes') return maxBytesIn(elapsedMs, speedMbps) * SUSPECT_FACTOR;
   return (MAX_PACKETS_PER_SEC * ms) / 1000n;
+}
+
+function unknownSpeed(): number | null {
+  return null;
 }
 
 function fromZero(counters: RawCounters): RawCounters {
@@ -131,13 +181,34 @@ function deltaOfSameInterface(
   return { counters: out, reason };
 }
 
+/**
+ * The last suspect limits computed, by link speed, for one whole-ms span (polls at a steady interval ask for
+ * the same few again and again). A cache of a pure function: it changes no result.
+ */
+let limitsSpanMs = -1;
+const limitsBySpeed = new Map<number | null, bigint>();
+
+function suspectLimit(spanMs: number, speedMbps: number | null): bigint {
+  const ms = Math.max(1000, Math.ceil(spanMs));
+  if (ms !== limitsSpanMs) {
+    limitsSpanMs = ms;
+    limitsBySpeed.clear();
+  }
+  let limit = limitsBySpeed.get(speedMbps);
+  if (limit === undefined) {
+    limit = maxBytesIn(spanMs, speedMbps) * SUSPECT_FACTOR;
+    if (limitsBySpeed.size < 64) limitsBySpeed.set(speedMbps, limit);
+  }
+  return limit;
+}
+
 function isSuspect(counters: RawCounters, spanMs: number, speedMbps: number | null): boolean {
-  const limit = maxBytesIn(spanMs, speedMbps) * SUSPECT_FACTOR;
+  const limit = suspectLimit(spanMs, speedMbps);
   return counters.rxBytes > limit || counters.txBytes > limit;
 }
 
 export function computeDeltas(prev: CounterState | null, cur: CounterReading, options: DeltaOptions = {}): DeltaResult {
-  const next = stateFromReading(cur);
+  const next = nextState(prev, cur);
   // An interface whose read failed this time keeps its previous state: when it reads again it is compared
   // with what we last saw, not counted from zero a second time.
   if (prev !== null) {
@@ -154,7 +225,7 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
   }
 
   const clockWentBack = cur.timeMs < prev.timeMs;
-  const speedOf = options.speedMbps ?? (() => null);
+  const speedOf = options.speedMbps ?? unknownSpeed;
   const deltas: InterfaceDelta[] = [];
   for (const iface of cur.interfaces) {
     const speed = speedOf(iface.name);
@@ -170,7 +241,8 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
     } else if (before.ifindex !== null && iface.ifindex !== null && before.ifindex !== iface.ifindex) {
       result = { counters: fromZero(iface.counters), reason: 'recreated' };
     } else {
-      result = deltaOfSameInterface(before.counters, iface.counters, cur.timeMs - prev.timeMs, speed);
+      const counted = countedDelta(before.counters, iface.counters);
+      result = counted !== null ? { counters: counted, reason: 'counted' } : deltaOfSameInterface(before.counters, iface.counters, cur.timeMs - prev.timeMs, speed);
     }
     if (clockWentBack) startMs = cur.timeMs;
     const spanMs = cur.timeMs - startMs;
@@ -187,5 +259,15 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
 }
 
 export function isZeroDelta(counters: RawCounters): boolean {
-  return COUNTER_FIELDS.every((f) => counters[f] === 0n);
+  return (
+    counters === NO_TRAFFIC ||
+    (counters.rxBytes === 0n &&
+      counters.txBytes === 0n &&
+      counters.rxPackets === 0n &&
+      counters.txPackets === 0n &&
+      counters.rxErrors === 0n &&
+      counters.txErrors === 0n &&
+      counters.rxDrops === 0n &&
+      counters.txDrops === 0n)
+  );
 }

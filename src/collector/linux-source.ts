@@ -1,10 +1,9 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statfsSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { classifyInterface } from './classify.js';
 import {
-  COUNTER_FIELDS,
   type CounterReading,
   type CounterSource,
   type InterfaceAddress,
@@ -13,23 +12,25 @@ import {
   type RawCounters,
 } from './counter-source.js';
 import { isValidInterfaceName } from './interface-name.js';
-import { parseProcNetDev } from './proc-net-dev.js';
+import { createProcNetDevParser } from './proc-net-dev.js';
 
 /**
  * The Linux counter source: /proc and /sys under roots passed in (tests pass a fixture tree).
  *
- * Hot path (readCounters, every poll): one synchronous read of <proc>/net/dev and nothing else in the
- * steady state. It is synchronous on purpose: procfs answers from memory in ~20 µs, while an fs/promises
- * read of the same file costs ~250 µs in thread-pool round trips, and /proc/net/dev takes no rtnl lock,
- * so it cannot stall the event loop. Metadata (listInterfaces) reads /sys asynchronously: some
- * attributes (speed) call into the driver under rtnl and may wait.
+ * Hot path (readCounters, every poll), all synchronous: a read of <proc>/net/dev through a descriptor kept
+ * open (pread from offset 0 makes procfs print the file afresh; an fstat notices a file that was deleted or
+ * replaced, and the path is opened again), its parse (lines unchanged since the last read are not parsed
+ * again, see createProcNetDevParser), and a pread of each interface's ifindex through descriptors kept open
+ * (OpenIfindex). It is synchronous on purpose: procfs and sysfs answer from memory in microseconds, while an
+ * fs/promises read costs ~250 µs in thread-pool round trips, and neither file takes the rtnl lock, so they
+ * cannot stall the event loop. Metadata (listInterfaces) reads /sys asynchronously: some attributes (speed)
+ * call into the driver under rtnl and may wait.
  *
- * ifindex is cached per name and re-read from /sys only when the name is new (or came back after
- * vanishing) or any of its counters went down. Counters going down is what a re-created interface looks
- * like (a new device starts from zero and gets a new ifindex), and also a 32-bit driver wrap, where the
- * re-read is merely wasted. Limitation: an interface deleted and re-created between two reads whose new
- * counters already match or exceed the old ones keeps its old ifindex until its counters next go down;
- * within one poll interval that only happens to an interface that had carried (almost) nothing.
+ * An interface is taken for the same device as at the previous read when its ifindex descriptor still reads
+ * the same ifindex and none of its counters went down; otherwise its name is opened afresh. A deleted
+ * device's descriptor fails (ENODEV) even when a device of the same name exists again, so a deletion and
+ * re-creation between two reads is noticed whatever the counters did meanwhile. Counters going down is what
+ * a reset looks like (and a 32-bit driver wrap, where opening afresh is merely wasted).
  */
 
 export interface LinuxSourceOptions {
@@ -48,6 +49,7 @@ const IFF_LOOPBACK = 0x8;
 const IFF_RUNNING = 0x40;
 const RTF_UP = 0x1;
 const RTF_REJECT = 0x200;
+const PROC_SUPER_MAGIC = 0x9fa0;
 const IPV4_ANY = '00000000';
 const IPV6_ANY = '0'.repeat(32);
 
@@ -61,6 +63,10 @@ interface OpenIfindex {
   fd: number;
   ifindex: number;
   counters: RawCounters;
+  /** The read (readCounters call) that last listed the interface. */
+  seenInRead: number;
+  /** What the last read returned for the interface: returned again while ifindex and counters are the same. */
+  reading: InterfaceCounters | null;
 }
 
 function errorText(error: unknown): string {
@@ -77,7 +83,34 @@ function parseInteger(text: string | null, radix = 10): number | null {
 }
 
 function wentDown(before: RawCounters, after: RawCounters): boolean {
-  return COUNTER_FIELDS.some((field) => after[field] < before[field]);
+  if (before === after) return false;
+  return (
+    after.rxBytes < before.rxBytes ||
+    after.txBytes < before.txBytes ||
+    after.rxPackets < before.rxPackets ||
+    after.txPackets < before.txPackets ||
+    after.rxErrors < before.rxErrors ||
+    after.txErrors < before.txErrors ||
+    after.rxDrops < before.rxDrops ||
+    after.txDrops < before.txDrops
+  );
+}
+
+/**
+ * The number in the first `length` bytes of `buffer` as parseInteger reads it, without making a string in
+ * the usual case (up to 15 ASCII digits and an optional '\n').
+ */
+function parseIntegerBytes(buffer: Buffer, length: number): number | null {
+  let value = 0;
+  let digits = 0;
+  while (digits < length) {
+    const byte = buffer[digits] as number;
+    if (byte < 0x30 || byte > 0x39) break;
+    value = value * 10 + (byte - 0x30);
+    digits++;
+  }
+  if (digits > 0 && digits <= 15 && (digits === length || (digits === length - 1 && buffer[digits] === 0x0a))) return value;
+  return parseInteger(buffer.toString('utf8', 0, length));
 }
 
 /**
@@ -152,14 +185,70 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
   const netDevPath = join(procRoot, 'net', 'dev');
   const classNet = join(sysRoot, 'class', 'net');
 
-  let ifindexFiles = new Map<string, OpenIfindex>();
+  const parser = createProcNetDevParser();
+  const ifindexFiles = new Map<string, OpenIfindex>();
   const ifindexBuffer = Buffer.alloc(32);
+  let reads = 0;
+  /** <proc>/net/dev, kept open; onProcfs: a procfs file can be neither deleted nor replaced, so no fstat. */
+  let netDev: { fd: number; onProcfs: boolean } | null = null;
+  /** The bytes of the current read, and of the previous one with its text (returned again when equal). */
+  let netDevBytes = Buffer.allocUnsafe(16 * 1024);
+  let lastBytes = Buffer.allocUnsafe(16 * 1024);
+  let lastLength = -1;
+  let lastText = '';
   let bootId: string | null | undefined;
 
+  function closeNetDev(): void {
+    if (netDev !== null) closeQuietly(netDev.fd);
+    netDev = null;
+  }
+
+  function isOnProcfs(path: string): boolean {
+    try {
+      return statfsSync(path).type === PROC_SUPER_MAGIC;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The text of <proc>/net/dev, read from offset 0 through the descriptor kept open. As readFileSync reads
+   * it: a file whose size is known (a regular file) up to that size, else (procfs) to the end. A regular file
+   * that was deleted or replaced meanwhile (no links left) is opened again by its path.
+   */
   function readNetDevSync(): string {
     try {
-      return readFileSync(netDevPath, 'utf8');
+      let size = 0;
+      if (netDev !== null && !netDev.onProcfs) {
+        const stat = fstatSync(netDev.fd);
+        if (stat.nlink === 0) closeNetDev();
+        else size = stat.size;
+      }
+      if (netDev === null) {
+        const fd = openSync(netDevPath, 'r');
+        netDev = { fd, onProcfs: isOnProcfs(netDevPath) };
+        if (!netDev.onProcfs) size = fstatSync(fd).size;
+      }
+      const limit = size > 0 ? size : Infinity;
+      let length = 0;
+      while (length < limit) {
+        if (length === netDevBytes.length) {
+          const larger = Buffer.allocUnsafe(netDevBytes.length * 2);
+          netDevBytes.copy(larger, 0, 0, length);
+          netDevBytes = larger;
+        }
+        const n = readSync(netDev.fd, netDevBytes, length, Math.min(netDevBytes.length, limit) - length, length);
+        if (n === 0) break;
+        length += n;
+      }
+      if (length === lastLength && netDevBytes.compare(lastBytes, 0, length, 0, length) === 0) return lastText;
+      const text = netDevBytes.toString('utf8', 0, length);
+      [netDevBytes, lastBytes] = [lastBytes, netDevBytes];
+      lastLength = length;
+      lastText = text;
+      return text;
     } catch (error) {
+      closeNetDev();
       throw new Error(`cannot read interface counters from ${netDevPath}: ${errorText(error)}`, { cause: error });
     }
   }
@@ -188,20 +277,19 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
     const fd = openSync(path, 'r');
     try {
       const n = readSync(fd, ifindexBuffer, 0, ifindexBuffer.length, 0);
-      return { fd, ifindex: parseIfindex(ifindexBuffer.toString('utf8', 0, n), path), counters };
+      return { fd, ifindex: parseIfindex(ifindexBuffer.toString('utf8', 0, n), path), counters, seenInRead: 0, reading: null };
     } catch (error) {
       closeSync(fd);
       throw error;
     }
   }
 
-  /** Re-reads an open ifindex; null when the interface behind the descriptor is gone. */
-  function rereadIfindex(open: OpenIfindex): number | null {
+  /** Re-reads an open ifindex: false when it changed or the interface behind the descriptor is gone. */
+  function ifindexUnchanged(open: OpenIfindex): boolean {
     try {
-      const n = readSync(open.fd, ifindexBuffer, 0, ifindexBuffer.length, 0);
-      return parseInteger(ifindexBuffer.toString('utf8', 0, n));
+      return parseIntegerBytes(ifindexBuffer, readSync(open.fd, ifindexBuffer, 0, ifindexBuffer.length, 0)) === open.ifindex;
     } catch {
-      return null;
+      return false;
     }
   }
 
@@ -219,18 +307,19 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
     const timeMs = now();
     const interfaces: InterfaceCounters[] = [];
     const failures: CounterReading['failures'] = [];
-    const next = new Map<string, OpenIfindex>();
-    for (const [name, counters] of parseProcNetDev(text)) {
-      if (!isValidInterfaceName(name)) {
+    const read = ++reads;
+    for (const { name, counters } of parser.parse(text)) {
+      let open = ifindexFiles.get(name);
+      // A name with an open descriptor was checked when it was opened.
+      if (open === undefined && !isValidInterfaceName(name)) {
         failures.push({ name, error: 'not a valid interface name; not looked up in /sys' });
         continue;
       }
-      let open = ifindexFiles.get(name);
-      ifindexFiles.delete(name);
       // Same interface as last time if its descriptor still reads the same ifindex and no counter went
       // down; otherwise (deleted, re-created, reset) open the name afresh.
-      if (open !== undefined && (rereadIfindex(open) !== open.ifindex || wentDown(open.counters, counters))) {
+      if (open !== undefined && (!ifindexUnchanged(open) || wentDown(open.counters, counters))) {
         closeQuietly(open.fd);
+        ifindexFiles.delete(name);
         open = undefined;
       }
       if (open === undefined) {
@@ -240,10 +329,16 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
           failures.push({ name, error: errorText(error) });
           continue;
         }
+        ifindexFiles.set(name, open);
       }
       open.counters = counters;
-      next.set(name, open);
-      interfaces.push({ name, ifindex: open.ifindex, counters });
+      open.seenInRead = read;
+      let reading = open.reading;
+      if (reading === null || reading.counters !== counters || reading.ifindex !== open.ifindex) {
+        reading = { name, ifindex: open.ifindex, counters };
+        open.reading = reading;
+      }
+      interfaces.push(reading);
     }
     // Every network namespace has lo: a file with no interface at all is a broken read, not "all gone"
     // (treating it as all gone would count every interface from zero when they reappear).
@@ -251,8 +346,11 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
       throw new Error(`${netDevPath} lists no interfaces`);
     }
     // Names that vanished drop out (their descriptors closed), so one that comes back is opened afresh.
-    for (const gone of ifindexFiles.values()) closeQuietly(gone.fd);
-    ifindexFiles = next;
+    for (const [name, open] of ifindexFiles) {
+      if (open.seenInRead === read) continue;
+      closeQuietly(open.fd);
+      ifindexFiles.delete(name);
+    }
     return { timeMs, bootId: readBootId(), interfaces, failures };
   }
 
@@ -320,7 +418,7 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
   }
 
   async function listInterfaces(): Promise<InterfaceMeta[]> {
-    const names = [...parseProcNetDev(readNetDevSync()).keys()].filter(isValidInterfaceName);
+    const names = parser.parse(readNetDevSync()).map((entry) => entry.name).filter(isValidInterfaceName);
     const [routeV4, routeV6] = await Promise.all([
       readText(join(procRoot, 'net', 'route')),
       readText(join(procRoot, 'net', 'ipv6_route')),

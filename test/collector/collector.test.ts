@@ -132,3 +132,28 @@ test('collector after a reboot counts the traffic since boot from zero, spread f
   const minutes = store.traffic.sumByBucket('traffic_1m', ['eth0'], 0, Number.MAX_SAFE_INTEGER);
   assert.ok(minutes.every((m) => Number(m.bucket_start) >= bootSec - 60), 'no bytes before the boot');
 });
+
+test('collector after a poll whose transaction rolled back stores every interface\'s counters at the next poll, so a restart counts nothing twice', async (t) => {
+  const clock = { now: 1_800_000_000_000 };
+  const { tree, store, make } = setup(t, clock);
+  const collector = make();
+  await collector.pollNow();
+  tree.setCounters('eth0', grow(3000));
+  tree.setCounters('lo', { rxBytes: 50 });
+  clock.now += 1000;
+  // The write fails after the counter state was saved: the whole poll rolls back.
+  t.mock.method(store.runs, 'begin', () => {
+    throw new Error('disk I/O error');
+  }, { times: 1 });
+  assert.equal(await collector.pollNow(), null);
+  // Nothing moves after the failed poll; the next poll stores its deltas and the counters as read.
+  clock.now += 1000;
+  assert.equal((await collector.pollNow())?.samples.length, 1);
+  const rows = store.db.prepare('SELECT interface_name, rx_bytes FROM counter_state ORDER BY interface_name').all();
+  assert.deepEqual(rows, [{ interface_name: 'eth0', rx_bytes: '3000' }, { interface_name: 'lo', rx_bytes: '50' }]);
+  // kill -9 and start again: the bytes already stored are not counted again.
+  tree.setCounters('eth0', grow(3500));
+  clock.now += 1000;
+  await make().pollNow();
+  assert.equal(storedRx(store, 'eth0'), 2500n);
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CounterReading, RawCounters } from '../../src/collector/counter-source.js';
-import { TWO_POW_32, TWO_POW_64, computeDeltas, stateFromReading, type CounterState } from '../../src/collector/deltas.js';
+import { TWO_POW_32, TWO_POW_64, computeDeltas, isZeroDelta, stateFromReading, type CounterState } from '../../src/collector/deltas.js';
 
 function counters(partial: Partial<RawCounters> = {}): RawCounters {
   return { rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n, ...partial };
@@ -130,4 +130,28 @@ test('computeDeltas sets a baseline when the previous boot id was unknown', () =
   const prev = state(reading(T0, [{ name: 'eth0', c: { rxBytes: 100n } }], null));
   const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'eth0', c: { rxBytes: 200n } }], 'boot-a'));
   assert.equal(r.baseline, true);
+});
+
+test('computeDeltas counts nothing for counters that are the same object and carries the state over', () => {
+  const first = reading(T0, [{ name: 'eth0', c: { rxBytes: 5000n } }, { name: 'eth1', c: { rxBytes: 7n } }]);
+  const prev = state(first);
+  // A source that read the same line again returns the same counters object.
+  const again: CounterReading = { ...first, timeMs: T0 + 1000, interfaces: [first.interfaces[0]!, { ...first.interfaces[1]!, counters: counters({ rxBytes: 9n }) }] };
+  const r = computeDeltas(prev, again, { speedMbps: () => 1000 });
+  assert.deepEqual(r.deltas[0]?.counters, counters());
+  assert.equal(r.deltas[0]?.reason, 'counted');
+  assert.equal(r.deltas[0]?.suspect, false);
+  assert.equal(isZeroDelta(r.deltas[0]!.counters), true);
+  assert.equal(r.next.interfaces.get('eth0'), prev.interfaces.get('eth0'), 'unchanged: the same state object');
+  assert.deepEqual(r.deltas[1]?.counters, counters({ rxBytes: 2n }));
+  assert.notEqual(r.next.interfaces.get('eth1'), prev.interfaces.get('eth1'));
+});
+
+test('computeDeltas counts an interface re-created with the same counters object from zero', () => {
+  const first = reading(T0, [{ name: 'eth0', ifindex: 2, c: { rxBytes: 5000n } }]);
+  const again: CounterReading = { ...first, timeMs: T0 + 1000, interfaces: [{ ...first.interfaces[0]!, ifindex: 9 }] };
+  const r = computeDeltas(state(first), again);
+  assert.equal(r.deltas[0]?.reason, 'recreated');
+  assert.equal(r.deltas[0]?.counters.rxBytes, 5000n);
+  assert.equal(r.next.interfaces.get('eth0')?.ifindex, 9);
 });

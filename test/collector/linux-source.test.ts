@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -246,4 +247,55 @@ test('readCounters on this machine\'s /proc returns lo with bigint counters and 
   assert.equal(typeof lo.counters.rxBytes, 'bigint');
   assert.equal(typeof lo.counters.txPackets, 'bigint');
   assert.match(reading.bootId ?? '', /^[0-9a-f-]{36}$/);
+});
+
+test('readCounters returns the same counters for an interface whose line did not change, and new ones for one whose did', async (t) => {
+  const tree = makeFixtureTree({ interfaces: { lo: { type: 772, counters: { rxBytes: 10n } }, eth0: { counters: { rxBytes: 100n } } } });
+  t.after(() => tree.cleanup());
+  const source = createLinuxSource(tree);
+  const first = await source.readCounters();
+  tree.setCounters('eth0', { rxBytes: 250n });
+  const second = await source.readCounters();
+  assert.equal(second.interfaces[0]?.counters, first.interfaces[0]?.counters);
+  assert.equal(second.interfaces[0]?.ifindex, 1);
+  assert.equal(second.interfaces[1]?.counters.rxBytes, 250n);
+  assert.notEqual(second.interfaces[1]?.counters, first.interfaces[1]?.counters);
+});
+
+test('readCounters reads /proc/net/dev afresh after the file was replaced or deleted', async (t) => {
+  const tree = makeFixtureTree({ interfaces: { lo: { type: 772, counters: { rxBytes: 10n } } } });
+  t.after(() => tree.cleanup());
+  const source = createLinuxSource(tree);
+  assert.equal((await source.readCounters()).interfaces[0]?.counters.rxBytes, 10n);
+  const netDev = `${tree.procRoot}/net/dev`;
+  writeFileSync(`${netDev}.new`, '    lo: 20 1 0 0 0 0 0 0 20 1 0 0 0 0 0 0\n');
+  renameSync(`${netDev}.new`, netDev);
+  assert.equal((await source.readCounters()).interfaces[0]?.counters.rxBytes, 20n, 'replaced by a rename');
+  tree.writeNetDev('    lo: 30 1 0 0 0 0 0 0 30 1 0 0 0 0 0 0\n');
+  assert.equal((await source.readCounters()).interfaces[0]?.counters.rxBytes, 30n, 'rewritten in place');
+  rmSync(netDev);
+  await assert.rejects(source.readCounters(), /cannot read interface counters from .*net\/dev.*ENOENT/);
+  tree.writeNetDev('    lo: 40 1 0 0 0 0 0 0 40 1 0 0 0 0 0 0\n');
+  assert.equal((await source.readCounters()).interfaces[0]?.counters.rxBytes, 40n, 'back again');
+});
+
+test('readCounters reads a /proc/net/dev larger than its first buffer', async (t) => {
+  const tree = makeFixtureTree({ interfaces: { lo: { type: 772 } } });
+  t.after(() => tree.cleanup());
+  const source = createLinuxSource(tree);
+  await source.readCounters();
+  const filler = `${'x'.repeat(100_000)}\n`;
+  tree.writeNetDev(`${filler}    lo: 7 1 0 0 0 0 0 0 7 1 0 0 0 0 0 0\n${filler}`);
+  const reading = await source.readCounters();
+  assert.deepEqual(reading.interfaces.map((entry) => [entry.name, entry.counters.rxBytes]), [['lo', 7n]]);
+});
+
+test('readCounters on this machine\'s /proc sees new traffic at every read', { skip: process.platform !== 'linux' }, async (t) => {
+  const source = createLinuxSource({ procRoot: '/proc', sysRoot: '/sys' });
+  const loPackets = async () => (await source.readCounters()).interfaces.find((entry) => entry.name === 'lo')?.counters.rxPackets ?? -1n;
+  const before = await loPackets();
+  const socket = createSocket('udp4');
+  t.after(() => socket.close());
+  await new Promise<void>((resolve, reject) => socket.send('netpulse', 9, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  assert.ok((await loPackets()) > before);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseProcNetDev } from '../../src/collector/proc-net-dev.js';
+import { createProcNetDevParser, parseProcNetDev } from '../../src/collector/proc-net-dev.js';
 import { formatProcNetDev } from '../helpers/fixture-tree.js';
 
 const capture = (name: string): string =>
@@ -81,4 +81,41 @@ test('parseProcNetDev accepts CRLF line ends and a missing final newline', () =>
 test('parseProcNetDev keeps the first line of a name listed twice', () => {
   const parsed = parseProcNetDev(formatProcNetDev([['eth0', { rxBytes: 1n }], ['eth0', { rxBytes: 2n }]]));
   assert.equal(parsed.get('eth0')?.rxBytes, 1n);
+});
+
+test('parseProcNetDev separates columns by what a regular expression calls whitespace, no more', () => {
+  const line = (gap: string) => `eth0:1${gap}2 3 4 5 6 7 8 9 10 11 12 13 14 15 16`;
+  for (const gap of ['\t', '\u00a0', '\u2003', '\u3000', '\ufeff']) assert.equal(parseProcNetDev(line(gap)).get('eth0')?.rxPackets, 2n, JSON.stringify(gap));
+  for (const gap of ['\u200b', '\u0085', '\u180e', '_']) assert.equal(parseProcNetDev(line(gap)).size, 0, JSON.stringify(gap));
+});
+
+test('createProcNetDevParser gives the same counters object again for a line that did not change', () => {
+  const parser = createProcNetDevParser();
+  const text = formatProcNetDev([['lo', { rxBytes: 10n }], ['eth0', { rxBytes: 500n, txBytes: 70n }]]);
+  const first = parser.parse(text);
+  const changed = formatProcNetDev([['lo', { rxBytes: 10n }], ['eth0', { rxBytes: 900n, txBytes: 70n }]]);
+  const second = parser.parse(changed);
+  assert.equal(second[0]?.counters, first[0]?.counters, 'lo did not change: same object');
+  assert.notEqual(second[1]?.counters, first[1]?.counters);
+  assert.deepEqual(second[1]?.counters, { rxBytes: 900n, txBytes: 70n, rxPackets: 0n, txPackets: 0n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n });
+});
+
+test('createProcNetDevParser reads what parseProcNetDev reads as lines change, appear, vanish, move and break', () => {
+  const parser = createProcNetDevParser();
+  const texts = [
+    formatProcNetDev([['lo', { rxBytes: 1n }], ['eth0', { rxBytes: 2n }], ['eth1', { rxBytes: 3n }]]),
+    formatProcNetDev([['lo', { rxBytes: 1n }], ['eth1', { rxBytes: 3n }]]),
+    formatProcNetDev([['eth1', { rxBytes: 3n }], ['lo', { rxBytes: 1n }], ['eth0', { rxBytes: 18446744073709551615n, rxPackets: 9007199254740993n }]]),
+    formatProcNetDev([['eth1', { rxBytes: 4n }], ['lo', { rxBytes: 1n }], ['eth0', { rxBytes: 5n, rxPackets: 9007199254740993n }]]),
+    capture('malformed-lines.txt'),
+    formatProcNetDev([['eth0', { rxBytes: 1n }], ['eth0', { rxBytes: 2n }]]),
+    '',
+    capture('old-kernel-glued-colon.txt'),
+  ];
+  for (const text of [...texts, ...texts.reverse()]) {
+    assert.deepEqual(
+      parser.parse(text).map((entry) => [entry.name, entry.counters]),
+      [...parseProcNetDev(text)],
+    );
+  }
 });
