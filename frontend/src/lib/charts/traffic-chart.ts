@@ -16,22 +16,11 @@ import {
   type TooltipItem,
 } from 'chart.js';
 import { buildTimeTicks, formatBucketSpan } from '../format/time';
-import { formatAxisNumber, formatBytes, formatExact, formatExactRate, formatRate, pickRateScale, type UnitPrefs } from '../format/units';
+import { formatBytes, formatExact, formatExactRate, formatRate, pickRateScale, type UnitPrefs } from '../format/units';
+import { applyChartTheme, baseChartOptions, plainAxis, tooltipBox, valueAxis, type ChartColors } from './chart-theme';
 import { isolatedPoints, maxRate, type RatePoint, type TrafficSeries } from './series';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Filler);
-
-export interface ChartColors {
-  rx: string;
-  rxFill: string;
-  tx: string;
-  txFill: string;
-  grid: string;
-  text: string;
-  tooltipBackground: string;
-  tooltipText: string;
-  font: string;
-}
 
 export interface TrafficChartView {
   series: TrafficSeries;
@@ -47,23 +36,6 @@ interface XY {
 export interface TrafficChart {
   update(view: TrafficChartView): void;
   destroy(): void;
-}
-
-/** Colours from CSS custom properties on `element` (see app.css), so the chart follows the OS theme. */
-export function readChartColors(element: Element): ChartColors {
-  const style = getComputedStyle(element);
-  const v = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback;
-  return {
-    rx: v('--rx', '#0e7c86'),
-    rxFill: v('--rx-fill', 'rgba(14,124,134,0.15)'),
-    tx: v('--tx', '#c2410c'),
-    txFill: v('--tx-fill', 'rgba(194,65,12,0.10)'),
-    grid: v('--chart-grid', 'rgba(0,0,0,0.08)'),
-    text: v('--text-muted', '#5b6473'),
-    tooltipBackground: v('--tooltip-bg', '#111827'),
-    tooltipText: v('--tooltip-text', '#f9fafb'),
-    font: style.fontFamily || 'system-ui, sans-serif',
-  };
 }
 
 export function createTrafficChart(canvas: HTMLCanvasElement, initial: TrafficChartView): TrafficChart {
@@ -90,16 +62,11 @@ export function createTrafficChart(canvas: HTMLCanvasElement, initial: TrafficCh
     type: 'line',
     data: { datasets: [dataset(0, 'Download'), dataset(1, 'Upload')] },
     options: {
-      animation: false,
-      maintainAspectRatio: false,
-      responsive: true,
-      interaction: { mode: 'index', intersect: false, axis: 'x' },
-      layout: { padding: { top: 4, right: 4 } },
+      ...baseChartOptions,
       scales: {
         x: {
           type: 'linear',
-          grid: { display: false },
-          border: { display: false },
+          ...plainAxis,
           ticks: {
             autoSkip: false,
             maxRotation: 0,
@@ -113,20 +80,11 @@ export function createTrafficChart(canvas: HTMLCanvasElement, initial: TrafficCh
             axis.ticks = ticks.map((t) => ({ value: t.valueMs }));
           },
         },
-        y: {
-          type: 'linear',
-          beginAtZero: true,
-          grace: '5%',
-          border: { display: false },
-          ticks: { maxTicksLimit: 6, callback: (value) => formatAxisNumber(Number(value)) },
-          title: { display: true, text: '' },
-        },
+        y: valueAxis(),
       },
       plugins: {
         tooltip: {
-          displayColors: true,
-          boxPadding: 4,
-          padding: 10,
+          ...tooltipBox,
           callbacks: {
             title: (items: TooltipItem<'line'>[]) => {
               const point = points[items[0]?.dataIndex ?? -1];
@@ -168,31 +126,13 @@ export function createTrafficChart(canvas: HTMLCanvasElement, initial: TrafficCh
       Object.assign(txSet, { borderColor: colors.tx, backgroundColor: colors.txFill, pointBackgroundColor: colors.tx });
     }
 
-    const options = chart.options;
     const firstStart = points[0]?.startMs ?? series.startMs;
-    const x = options.scales?.x;
-    const y = options.scales?.y;
+    const x = chart.options.scales?.x;
     if (x) {
       x.min = Math.min(series.startMs, firstStart);
       x.max = series.endMs;
-      if (x.ticks) x.ticks.color = colors.text;
     }
-    if (y) {
-      if (y.ticks) y.ticks.color = colors.text;
-      if (y.grid) y.grid.color = colors.grid;
-      if ('title' in y && y.title) {
-        y.title.text = scale.label;
-        y.title.color = colors.text;
-      }
-    }
-    const tooltip = options.plugins?.tooltip;
-    if (tooltip) {
-      tooltip.backgroundColor = colors.tooltipBackground;
-      tooltip.titleColor = colors.tooltipText;
-      tooltip.bodyColor = colors.tooltipText;
-    }
-    Chart.defaults.font.family = colors.font;
-    Chart.defaults.color = colors.text;
+    applyChartTheme(chart, colors, scale.label);
     chart.update('none');
   }
 

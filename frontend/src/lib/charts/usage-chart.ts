@@ -14,8 +14,8 @@ import {
   type ChartDataset,
   type TooltipItem,
 } from 'chart.js';
-import { formatAxisNumber, formatBytes, formatExact, type PrefixSystem } from '../format/units';
-import type { ChartColors } from './traffic-chart';
+import { formatBytes, formatExact, type PrefixSystem } from '../format/units';
+import { applyChartTheme, baseChartOptions, plainAxis, tooltipBox, valueAxis, type ChartColors } from './chart-theme';
 import { pickVolumeScale, type UsageBars } from './usage-bars';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
@@ -84,34 +84,19 @@ export function createUsageChart(canvas: HTMLCanvasElement, initial: UsageChartV
     type: 'bar',
     data: { labels: [], datasets: [dataset(0), dataset(1), dataset(2)] },
     options: {
-      animation: false,
-      maintainAspectRatio: false,
-      responsive: true,
-      interaction: { mode: 'index', intersect: false, axis: 'x' },
-      layout: { padding: { top: 4, right: 4 } },
+      ...baseChartOptions,
       scales: {
         x: {
           type: 'category',
           stacked: true,
-          grid: { display: false },
-          border: { display: false },
+          ...plainAxis,
           ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 10 },
         },
-        y: {
-          type: 'linear',
-          stacked: true,
-          beginAtZero: true,
-          grace: '5%',
-          border: { display: false },
-          ticks: { maxTicksLimit: 6, callback: (value) => formatAxisNumber(Number(value)) },
-          title: { display: true, text: '' },
-        },
+        y: { ...valueAxis(), stacked: true },
       },
       plugins: {
         tooltip: {
-          displayColors: true,
-          boxPadding: 4,
-          padding: 10,
+          ...tooltipBox,
           filter: (item) => {
             const bar = view.bars.bars[item.dataIndex];
             if (!bar?.recorded) return item.datasetIndex === 0;
@@ -161,27 +146,7 @@ export function createUsageChart(canvas: HTMLCanvasElement, initial: UsageChartV
       tx.hoverBackgroundColor = colors.tx;
       rest.hoverBackgroundColor = colors.estimate;
     }
-    const options = chart.options;
-    const x = options.scales?.x;
-    const y = options.scales?.y;
-    if (x?.ticks) x.ticks.color = colors.text;
-    if (y) {
-      if (y.ticks) y.ticks.color = colors.text;
-      if (y.grid) y.grid.color = colors.grid;
-      if ('title' in y && y.title) {
-        y.title.text = scale.label;
-        y.title.color = colors.text;
-      }
-    }
-    const tooltip = options.plugins?.tooltip;
-    if (tooltip) {
-      tooltip.backgroundColor = colors.tooltipBackground;
-      tooltip.titleColor = colors.tooltipText;
-      tooltip.bodyColor = colors.tooltipText;
-      tooltip.footerColor = colors.tooltipText;
-    }
-    Chart.defaults.font.family = colors.font;
-    Chart.defaults.color = colors.text;
+    applyChartTheme(chart, colors, scale.label);
     chart.update('none');
   }
 
