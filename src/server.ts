@@ -18,7 +18,7 @@ import { createAlertsService, createMonthStartDaySetting } from './services/aler
 import { createInterfacesService } from './services/interfaces-service.js';
 import { createSettingsService } from './services/settings-service.js';
 import { createTrafficService } from './services/traffic-service.js';
-import { createUsageService } from './services/usage-service.js';
+import { createConfiguredUsageService } from './services/usage-service.js';
 import { CONFIG_KEYS, createConfigRepo } from './storage/config-repo.js';
 import { COUNTER_COLUMNS } from './storage/counter-columns.js';
 import { openDatabase, type Db } from './storage/db.js';
@@ -112,15 +112,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   // Usage, data cap and sync (issue #5).
   const device = loadDeviceIdentity(db, { name: config.deviceName, timezone: config.timezone, nowSec: Math.floor(now() / 1000) });
   const monthStartDay = createMonthStartDaySetting(db, config.usage.monthStartDay);
-  const usage = createUsageService({
-    traffic,
-    timezone: config.timezone,
-    monthStartDay: monthStartDay.get,
-    monthStartDaySource: monthStartDay.source,
-    interfaceFilter: config.usage.interfaces,
-    listInterfaces: () => source.listInterfaces(),
-    now,
-  });
+  const usage = createConfiguredUsageService({ traffic, config, monthStartDay, source, now });
   const alerts = createAlertsService({ db, usage, logger, now, units: config.usage.units, webhook: { url: config.usage.alertWebhookUrl }, device: { id: device.deviceId, name: device.name } });
   const sync =
     config.sync.url === null

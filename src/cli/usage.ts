@@ -7,7 +7,7 @@ import { isValidInterfaceName } from '../collector/interface-name.js';
 import { createCounterSource } from '../collector/create-source.js';
 import { loadConfig, type ByteUnits } from '../config/config.js';
 import { createAlertsService, createMonthStartDaySetting, percentOf, stringifyWithBigInt, type CapStatus } from '../services/alerts-service.js';
-import { createUsageService, formatBytes, type UsageRow, type UsageSummary } from '../services/usage-service.js';
+import { createConfiguredUsageService, formatBytes, type UsageRow, type UsageSummary } from '../services/usage-service.js';
 import { silentLogger } from '../shared/logger.js';
 import { openDatabase } from '../storage/db.js';
 import { createTrafficRepo } from '../storage/traffic-repo.js';
@@ -120,15 +120,7 @@ async function usageCommand(args: string[], io: UsageIo): Promise<number> {
     const monthStartDay = createMonthStartDaySetting(db, config.usage.monthStartDay);
     const source = createCounterSource(config);
     const now = () => Date.now();
-    const usage = createUsageService({
-      traffic,
-      timezone: config.timezone,
-      monthStartDay: monthStartDay.get,
-      monthStartDaySource: monthStartDay.source,
-      interfaceFilter: config.usage.interfaces,
-      listInterfaces: () => source.listInterfaces(),
-      now,
-    });
+    const usage = createConfiguredUsageService({ traffic, config, monthStartDay, source, now });
     const interfaceName = values.interface ?? null;
     if (interfaceName !== null && !usage.storedInterfaces().includes(interfaceName)) {
       io.err(`netpulse: no stored traffic for interface "${interfaceName}" (stored: ${usage.storedInterfaces().join(', ') || 'none'})\n`);

@@ -94,10 +94,10 @@ function grown(now: bigint, before: bigint): bigint {
   return now === before ? 0n : now - before;
 }
 
-/** The counted delta when no counter went down (the usual case); null when one did. */
-function countedDelta(prev: RawCounters, cur: RawCounters): RawCounters | null {
-  if (prev === cur) return NO_TRAFFIC;
-  if (
+/** True when any counter is smaller than before (a wrap, a reset or another device); false for the same object. */
+export function anyCounterWentDown(prev: RawCounters, cur: RawCounters): boolean {
+  if (prev === cur) return false;
+  return (
     cur.rxBytes < prev.rxBytes ||
     cur.txBytes < prev.txBytes ||
     cur.rxPackets < prev.rxPackets ||
@@ -106,9 +106,13 @@ function countedDelta(prev: RawCounters, cur: RawCounters): RawCounters | null {
     cur.txErrors < prev.txErrors ||
     cur.rxDrops < prev.rxDrops ||
     cur.txDrops < prev.txDrops
-  ) {
-    return null;
-  }
+  );
+}
+
+/** The counted delta when no counter went down (the usual case); null when one did. */
+function countedDelta(prev: RawCounters, cur: RawCounters): RawCounters | null {
+  if (prev === cur) return NO_TRAFFIC;
+  if (anyCounterWentDown(prev, cur)) return null;
   return {
     rxBytes: grown(cur.rxBytes, prev.rxBytes),
     txBytes: grown(cur.txBytes, prev.txBytes),

@@ -11,6 +11,7 @@ import {
   type InterfaceMeta,
   type RawCounters,
 } from './counter-source.js';
+import { anyCounterWentDown } from './deltas.js';
 import { isValidInterfaceName } from './interface-name.js';
 import { createProcNetDevParser } from './proc-net-dev.js';
 
@@ -80,20 +81,6 @@ function parseInteger(text: string | null, radix = 10): number | null {
   if (!valid) return null;
   const value = Number.parseInt(trimmed, radix);
   return Number.isSafeInteger(value) ? value : null;
-}
-
-function wentDown(before: RawCounters, after: RawCounters): boolean {
-  if (before === after) return false;
-  return (
-    after.rxBytes < before.rxBytes ||
-    after.txBytes < before.txBytes ||
-    after.rxPackets < before.rxPackets ||
-    after.txPackets < before.txPackets ||
-    after.rxErrors < before.rxErrors ||
-    after.txErrors < before.txErrors ||
-    after.rxDrops < before.rxDrops ||
-    after.txDrops < before.txDrops
-  );
 }
 
 /**
@@ -317,7 +304,7 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
       }
       // Same interface as last time if its descriptor still reads the same ifindex and no counter went
       // down; otherwise (deleted, re-created, reset) open the name afresh.
-      if (open !== undefined && (!ifindexUnchanged(open) || wentDown(open.counters, counters))) {
+      if (open !== undefined && (!ifindexUnchanged(open) || anyCounterWentDown(open.counters, counters))) {
         closeQuietly(open.fd);
         ifindexFiles.delete(name);
         open = undefined;

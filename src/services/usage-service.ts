@@ -424,3 +424,25 @@ export function createUsageService(deps: UsageServiceDeps): UsageService {
     },
   };
 }
+
+/**
+ * The usage service as the configuration describes it: the server and `netpulse usage` build it the same way.
+ * monthStartDay is the stored/env billing-day setting (alerts-service's createMonthStartDaySetting).
+ */
+export function createConfiguredUsageService(deps: {
+  traffic: UsageServiceDeps['traffic'];
+  config: { timezone: string; usage: { interfaces: UsageServiceDeps['interfaceFilter'] } };
+  monthStartDay: { get: UsageServiceDeps['monthStartDay']; source: UsageServiceDeps['monthStartDaySource'] };
+  source: { listInterfaces(): Promise<InterfaceMeta[]> };
+  now: () => number;
+}): UsageService {
+  return createUsageService({
+    traffic: deps.traffic,
+    timezone: deps.config.timezone,
+    monthStartDay: deps.monthStartDay.get,
+    monthStartDaySource: deps.monthStartDay.source,
+    interfaceFilter: deps.config.usage.interfaces,
+    listInterfaces: () => deps.source.listInterfaces(),
+    now: deps.now,
+  });
+}
