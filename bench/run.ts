@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   if (values.render !== undefined) {
     // Re-renders the page from a results.json of an earlier run (no measuring).
     const saved = JSON.parse(fs.readFileSync(values.render, 'utf8')) as Results;
-    fs.writeFileSync(path.resolve(REPO_ROOT, values.out ?? 'docs/benchmarks.md'), renderReport(saved));
+    writeKeepingSync(path.resolve(REPO_ROOT, values.out ?? 'docs/benchmarks.md'), renderReport(saved));
     return;
   }
   const quick = values.quick ?? false;
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   results.loadEnd = loadAverage();
 
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, renderReport(results));
+  writeKeepingSync(out, renderReport(results));
   const jsonOut = path.join(REPO_ROOT, 'bench', '.build', 'results.json');
   fs.mkdirSync(path.dirname(jsonOut), { recursive: true });
   fs.writeFileSync(jsonOut, JSON.stringify(results, null, 2));
@@ -408,3 +408,11 @@ function renderBundle(L: string[], b: BundleResult): void {
 }
 
 await main();
+
+/** Writes the page, keeping the multi-device section bench/sync.ts maintains between its markers. */
+function writeKeepingSync(file: string, page: string): void {
+  const marked = /<!-- sync-bench -->[\s\S]*?<!-- \/sync-bench -->/;
+  const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const block = marked.exec(previous)?.[0];
+  fs.writeFileSync(file, block === undefined ? page : `${page.trimEnd()}\n\n${block}\n`);
+}
