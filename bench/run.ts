@@ -409,10 +409,11 @@ function renderBundle(L: string[], b: BundleResult): void {
 
 await main();
 
-/** Writes the page, keeping the multi-device section bench/sync.ts maintains between its markers. */
+/** Writes the page, keeping the sections bench/dashboard.ts and bench/sync.ts maintain between their markers. */
 function writeKeepingSync(file: string, page: string): void {
-  const marked = /<!-- sync-bench -->[\s\S]*?<!-- \/sync-bench -->/;
   const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const block = marked.exec(previous)?.[0];
-  fs.writeFileSync(file, block === undefined ? page : `${page.trimEnd()}\n\n${block}\n`);
+  const kept = [/<!-- dashboard-bench -->[\s\S]*?<!-- \/dashboard-bench -->/, /<!-- sync-bench -->[\s\S]*?<!-- \/sync-bench -->/]
+    .map((marked) => marked.exec(previous)?.[0])
+    .filter((block): block is string => block !== undefined);
+  fs.writeFileSync(file, [page.trimEnd(), ...kept].join('\n\n') + '\n');
 }
