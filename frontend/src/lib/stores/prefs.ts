@@ -11,6 +11,7 @@ import {
   isOnLadder,
 } from '../charts/ladder';
 import type { PrefixSystem, RateUnit } from '../format/units';
+import { parseStoredObject } from './stored-object';
 
 export interface Prefs {
   rateUnit: RateUnit;
@@ -32,15 +33,8 @@ export const DEFAULT_PREFS: Prefs = {
 };
 
 export function parsePrefs(raw: string | null): Prefs {
-  if (raw === null) return { ...DEFAULT_PREFS };
-  let stored: unknown;
-  try {
-    stored = JSON.parse(raw);
-  } catch {
-    return { ...DEFAULT_PREFS };
-  }
-  if (typeof stored !== 'object' || stored === null) return { ...DEFAULT_PREFS };
-  const s = stored as Record<string, unknown>;
+  const s = parseStoredObject(raw);
+  if (s === null) return { ...DEFAULT_PREFS };
   const windowHours =
     typeof s.windowHours === 'number' && isOnLadder(WINDOW_LADDER_HOURS, s.windowHours) ? s.windowHours : DEFAULT_PREFS.windowHours;
   const groupMinutes =

@@ -5,6 +5,7 @@
  */
 import type { ApiDevicesResponse } from '$shared/api-types';
 import type { UsageChartPeriod } from '../charts/usage-bars';
+import { parseStoredObject } from './stored-object';
 
 export interface UsagePrefs {
   chartPeriod: UsageChartPeriod;
@@ -19,15 +20,8 @@ export const USAGE_PREFS_KEY = 'netpulse.usage.v1';
 export const DEFAULT_USAGE_PREFS: UsagePrefs = { chartPeriod: 'day', interfaceName: null, device: 'local' };
 
 export function parseUsagePrefs(raw: string | null): UsagePrefs {
-  if (raw === null) return { ...DEFAULT_USAGE_PREFS };
-  let stored: unknown;
-  try {
-    stored = JSON.parse(raw);
-  } catch {
-    return { ...DEFAULT_USAGE_PREFS };
-  }
-  if (typeof stored !== 'object' || stored === null) return { ...DEFAULT_USAGE_PREFS };
-  const s = stored as Record<string, unknown>;
+  const s = parseStoredObject(raw);
+  if (s === null) return { ...DEFAULT_USAGE_PREFS };
   return {
     chartPeriod: s.chartPeriod === 'month' || s.chartPeriod === 'day' ? s.chartPeriod : DEFAULT_USAGE_PREFS.chartPeriod,
     interfaceName: typeof s.interfaceName === 'string' && s.interfaceName !== '' ? s.interfaceName : null,
