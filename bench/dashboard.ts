@@ -57,15 +57,17 @@ async function main(): Promise<void> {
           await slider.press('End');
         }
         const begin = view.windowHours !== null ? Date.now() : started;
-        // Runs in the page (a string: this file is compiled without the DOM library).
+        // Runs in the page (this file is compiled without the DOM library, hence the narrow cast).
         await page.waitForFunction(
-          `(() => {
-            const chart = document.querySelector('[data-testid="chart"]');
+          (wantYear: boolean) => {
+            type El = { getAttribute(name: string): string | null };
+            const doc = (globalThis as unknown as { document: { querySelector(selector: string): El | null } }).document;
+            const chart = doc.querySelector('[data-testid="chart"]');
             if (chart === null || chart.getAttribute('data-state') !== 'ready' || chart.getAttribute('data-loading') === 'true') return false;
             if (Number(chart.getAttribute('data-points') ?? 0) === 0) return false;
-            return ${view.windowHours !== null} ? (chart.getAttribute('data-request') ?? '').includes('time_window_hours=8760') : true;
-          })()`,
-          undefined,
+            return !wantYear || (chart.getAttribute('data-request') ?? '').includes('time_window_hours=8760');
+          },
+          view.windowHours !== null,
           { timeout: 15_000, polling: 'raf' },
         );
         if (i > 0) times.push(Date.now() - begin); // the first load warms the server's caches

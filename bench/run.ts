@@ -398,7 +398,7 @@ function renderBundle(L: string[], b: BundleResult): void {
     L.push('');
     return;
   }
-  L.push(`frontend/dist/assets as last built (${b.builtAt?.slice(0, 16).replace('T', ' ')} UTC; the bench does not rebuild it), gzip level 9. Time to first data on screen is measured by the frontend's own checks.`);
+  L.push(`frontend/dist/assets as last built (${b.builtAt?.slice(0, 16).replace('T', ' ')} UTC; the bench does not rebuild it), gzip level 9. Only the index chunk is initial JS (the Usage chunk loads when that view opens); time to data on screen is in the dashboard section below (npm run bench:dashboard).`);
   L.push('');
   L.push('| file | bytes | gzip |');
   L.push('|---|---|---|');
