@@ -43,7 +43,7 @@ export function icmpReplyWireBytes(payloadBytes: number): number {
 /** null when the kernel lab can run here; else why not. */
 export function netnsSkipReason(): string | null {
   if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root';
+  if (process.getuid?.() !== 0) return 'not root: creating a network namespace needs root';
   try {
     execFileSync('ip', ['-V'], { stdio: 'ignore' });
   } catch {

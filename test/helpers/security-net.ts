@@ -19,26 +19,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { makeFixtureTree, type FixtureTree, type FixtureTreeSpec } from './fixture-tree.js';
+import { makeFixtureTree, type FixtureTree } from './fixture-tree.js';
+import { DEFAULT_TREE, type CleanupScope } from './server.js';
 
 const execFileAsync = promisify(execFile);
 
 export const CURL = '/usr/bin/curl';
 
-export interface CleanupScope {
-  after(fn: () => unknown): void;
-}
-
-/** lo (not monitored), eth0 (primary, default route) and wlan0: discovery monitors eth0 and wlan0. */
-export const SECURITY_TREE: FixtureTreeSpec = {
-  interfaces: {
-    lo: { type: 772, virtual: true, flags: 0x9, operstate: 'unknown', speed: null, address: '00:00:00:00:00:00' },
-    eth0: { counters: { rxBytes: 1_000_000n, rxPackets: 1000n, txBytes: 500_000n, txPackets: 800n } },
-    wlan0: { wireless: true, counters: { rxBytes: 20_000n, rxPackets: 40n, txBytes: 10_000n, txPackets: 30n } },
-  },
-  defaultRouteV4: ['eth0'],
-  bootId: 'b0000000-0000-4000-8000-00000000c0de',
-};
+export type { CleanupScope } from './server.js';
 
 export interface SecurityServer {
   server: RunningServer;
@@ -55,7 +43,7 @@ export interface SecurityServer {
  * 127.0.0.1, no token, CORS closed, NETPULSE_POLL_INTERVAL=60; `env` adds or (with undefined) removes variables.
  */
 export async function startSecurityServer(scope: CleanupScope, env: Record<string, string | undefined> = {}): Promise<SecurityServer> {
-  const tree = makeFixtureTree(SECURITY_TREE);
+  const tree = makeFixtureTree(DEFAULT_TREE);
   const dir = mkdtempSync(join(tmpdir(), 'netpulse-security-'));
   const dbPath = join(dir, 'netpulse.db');
   const fullEnv: Record<string, string | undefined> = {
@@ -179,22 +167,8 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   });
 }
 
-/** null when namespaces can be made here; else why not. */
-export function namespaceSkipReason(): string | null {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root: creating a network namespace needs root';
-  try {
-    execFileSync('ip', ['-V'], { stdio: 'ignore' });
-  } catch {
-    return 'iproute2 (ip) not found';
-  }
-  try {
-    execFileSync(CURL, ['--version'], { stdio: 'ignore' });
-  } catch {
-    return `${CURL} not found`;
-  }
-  return null;
-}
+/** null when namespaces can be made here; else why not (the kernel tests' check). */
+export { netnsSkipReason as namespaceSkipReason } from './netns.js';
 
 export interface CurlAnswer {
   /** HTTP status; 0 when no answer came (see exitCode). */
