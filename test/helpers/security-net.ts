@@ -11,7 +11,7 @@
  * The namespace's veth end has 10.201.<x>.2/30, the root end 10.201.<x>.1/30; nothing else is touched.
  * Every wait has a deadline; processes are only ever the `ip`/`curl` children this file starts.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
