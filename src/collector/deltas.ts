@@ -126,7 +126,7 @@ function countedDelta(prev: RawCounters, cur: RawCounters): RawCounters | null {
 }
 
 function maxBytesIn(elapsedMs: number, speedMbps: number | null): bigint {
-  const bytesPerSec = speedMbps !== null && speedMbps > 0 ? (BigInt(speedMbps) * 1_000_000n) / 8n : UNKNOWN_SPEED_BYTES_PER_SEC;
+  const bytesPerSec = speedMbps !== null && speedMbps > 0 ? (BigInt(Math.round(speedMbps * 1000)) * 1000n) / 8n : UNKNOWN_SPEED_BYTES_PER_SEC;
   const ms = BigInt(Math.max(1000, Math.ceil(elapsedMs)));
   return (bytesPerSec * ms) / 1000n;
 }

@@ -155,3 +155,12 @@ test('computeDeltas counts an interface re-created with the same counters object
   assert.equal(r.deltas[0]?.counters.rxBytes, 5000n);
   assert.equal(r.next.interfaces.get('eth0')?.ifindex, 9);
 });
+
+test('computeDeltas accepts a fractional link speed (systeminformation reports Wi-Fi as 866.7 Mbit/s)', () => {
+  const prev = state(reading(T0, [{ name: 'wlan0', c: { rxBytes: 0n } }]));
+  const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'wlan0', c: { rxBytes: 100_000_000n } }]), { speedMbps: () => 866.7 });
+  assert.equal(r.deltas[0]?.counters.rxBytes, 100_000_000n);
+  assert.equal(r.deltas[0]?.suspect, false);
+  const fast = computeDeltas(prev, reading(T0 + 1000, [{ name: 'wlan0', c: { rxBytes: 300_000_000n } }]), { speedMbps: () => 866.7 });
+  assert.equal(fast.deltas[0]?.suspect, true);
+});
