@@ -12,15 +12,12 @@
  * Every wait has a deadline; processes are only ever the `ip`/`curl` children this file starts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { startServer, type RunningServer } from '../../src/server.js';
-import { makeFixtureTree, type FixtureTree } from './fixture-tree.js';
-import { DEFAULT_TREE, type CleanupScope } from './server.js';
+import type { RunningServer } from '../../src/server.js';
+import type { FixtureTree } from './fixture-tree.js';
+import { startTestServer, type CleanupScope } from './server.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -43,50 +40,17 @@ export interface SecurityServer {
  * 127.0.0.1, no token, CORS closed, NETPULSE_POLL_INTERVAL=60; `env` adds or (with undefined) removes variables.
  */
 export async function startSecurityServer(scope: CleanupScope, env: Record<string, string | undefined> = {}): Promise<SecurityServer> {
-  const tree = makeFixtureTree(DEFAULT_TREE);
-  const dir = mkdtempSync(join(tmpdir(), 'netpulse-security-'));
-  const dbPath = join(dir, 'netpulse.db');
-  const fullEnv: Record<string, string | undefined> = {
-    NETPULSE_HOST: '127.0.0.1',
-    NETPULSE_PORT: '0',
-    NETPULSE_DB_PATH: dbPath,
-    NETPULSE_PROC_ROOT: tree.procRoot,
-    NETPULSE_SYS_ROOT: tree.sysRoot,
-    NETPULSE_LOG_LEVEL: 'silent',
-    NETPULSE_TZ: 'UTC',
-    NETPULSE_POLL_INTERVAL: '60',
-  };
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete fullEnv[k];
-    else fullEnv[k] = v;
-  }
-  let server: RunningServer;
-  try {
-    server = await startServer({ env: fullEnv, discoverySampleMs: 20 });
-  } catch (err) {
-    tree.cleanup();
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  const address = server.app.server.address();
+  const t = await startTestServer(scope, { env: { NETPULSE_POLL_INTERVAL: '60', ...env } });
+  const address = t.server.app.server.address();
   if (address === null || typeof address !== 'object') throw new Error('the server has no TCP address');
-  let closed = false;
-  const srv: SecurityServer = {
-    server,
-    tree,
-    dbPath,
+  return {
+    server: t.server,
+    tree: t.tree,
+    dbPath: t.dbPath,
     url: `http://127.0.0.1:${address.port}`,
     port: address.port,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await server.close();
-      tree.cleanup();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => t.close(),
   };
-  scope.after(() => srv.close());
-  return srv;
 }
 
 export interface HttpRequest {
