@@ -60,6 +60,8 @@ export interface TrafficRepo {
   totalsInterfaces(): readonly string[];
   /** Makes the pre-summed totals cover exactly these interfaces (rebuilds them when the set differs). */
   setTotalsInterfaces(names: readonly string[]): void;
+  /** Whether any traffic of this interface is stored (the day tier keeps it longest). */
+  hasTraffic(interfaceName: string): boolean;
   /** Oldest bucket kept in a tier, or null when empty. */
   oldestBucket(tier: Tier): number | null;
   /** Raw samples, newest first. */
@@ -207,6 +209,7 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     ]),
   ) as Record<Tier, Stmt>;
 
+  const hasTrafficStmt = db.prepare('SELECT 1 FROM traffic_1d WHERE interface_name = ? LIMIT 1');
   const pruneRaw = db.prepare('DELETE FROM traffic_data WHERE timestamp < ?');
   const pruneTotal = Object.fromEntries(TIERS.map((t) => [t, db.prepare(`DELETE FROM ${TOTAL_OF[t]} WHERE bucket_start < ?`)])) as Record<
     Tier,
@@ -303,6 +306,9 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
         );
         for (const tier of TIERS) rebuildTotal(tier);
       })();
+    },
+    hasTraffic(interfaceName) {
+      return hasTrafficStmt.get(interfaceName) !== undefined;
     },
     sumByInterface(tier, interfaces, fromSec, toSec) {
       const list = interfaces === null ? null : JSON.stringify(interfaces);

@@ -19,6 +19,8 @@ test('traffic repo writes each sample to the raw table and every tier, sums exac
     assert.equal(BigInt(rows[0]!.rx_bytes), (1n << 60n) + 5n, tier);
   }
   assert.equal(store.traffic.history({ interfaceName: 'eth0', fromSec: 0, toSec: at + 10, limit: 10, offset: 0 }).total, 2);
+  assert.equal(store.traffic.hasTraffic('eth0'), true);
+  assert.equal(store.traffic.hasTraffic('wlan0'), false);
 });
 
 test('traffic repo rebuilds calendar days for a new time zone from minutes and hours', (t) => {

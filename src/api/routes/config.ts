@@ -18,7 +18,7 @@ async function checkSelection(ctx: AppContext, names: readonly string[]): Promis
   const reading = await ctx.source.readCounters();
   const present = new Set(reading.interfaces.map((i) => i.name));
   const unknown = names.filter((n) => !present.has(n) && !ctx.settings.monitored().has(n));
-  const stillUnknown = unknown.filter((n) => ctx.traffic.sumByInterface('traffic_1d', [n], 0, Number.MAX_SAFE_INTEGER).length === 0);
+  const stillUnknown = unknown.filter((n) => !ctx.traffic.hasTraffic(n));
   if (stillUnknown.length > 0) {
     throw badRequest('UNKNOWN_INTERFACE', `no such interface: ${stillUnknown.join(', ')} (GET /api/interfaces lists them)`);
   }

@@ -45,7 +45,7 @@ export async function requireKnownInterface(ctx: AppContext, name: string): Prom
   if (ctx.settings.monitored().has(name)) return;
   const reading = await ctx.source.readCounters();
   if (reading.interfaces.some((i) => i.name === name)) return;
-  if (ctx.traffic.sumByInterface('traffic_1d', [name], 0, Number.MAX_SAFE_INTEGER).length > 0) return;
+  if (ctx.traffic.hasTraffic(name)) return;
   throw notFound('UNKNOWN_INTERFACE', `no interface named "${name}" exists or has stored traffic`);
 }
 
