@@ -9,7 +9,7 @@ import { pino, type Logger as PinoLogger } from 'pino';
 import { buildApp, type App } from './api/app.js';
 import type { AppContext } from './api/context.js';
 import { createCollector, type Collector } from './collector/collector.js';
-import type { CounterSource } from './collector/counter-source.js';
+import { COUNTER_FIELDS, type CounterSource } from './collector/counter-source.js';
 import { createCounterSource } from './collector/create-source.js';
 import { discoverInterfaces } from './collector/discovery.js';
 import { createLiveMonitor } from './collector/live.js';
@@ -20,7 +20,7 @@ import { createSettingsService } from './services/settings-service.js';
 import { createTrafficService } from './services/traffic-service.js';
 import { createConfiguredUsageService } from './services/usage-service.js';
 import { CONFIG_KEYS, createConfigRepo } from './storage/config-repo.js';
-import { COUNTER_COLUMNS } from './storage/counter-columns.js';
+import { COLUMN_OF, COUNTER_COLUMNS } from './storage/counter-columns.js';
 import { openDatabase, type Db } from './storage/db.js';
 import { createRunsRepo } from './storage/runs-repo.js';
 import { createStateRepo } from './storage/state-repo.js';
@@ -136,14 +136,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     onSamples: (samples) => {
       for (const s of samples) {
         const t = totals.get(s.interfaceName) ?? Object.fromEntries(COUNTER_COLUMNS.map((c) => [c, 0n]));
-        t.rx_bytes! += s.counters.rxBytes;
-        t.tx_bytes! += s.counters.txBytes;
-        t.rx_packets! += s.counters.rxPackets;
-        t.tx_packets! += s.counters.txPackets;
-        t.rx_errors! += s.counters.rxErrors;
-        t.tx_errors! += s.counters.txErrors;
-        t.rx_drops! += s.counters.rxDrops;
-        t.tx_drops! += s.counters.txDrops;
+        for (const f of COUNTER_FIELDS) t[COLUMN_OF[f]] = (t[COLUMN_OF[f]] ?? 0n) + s.counters[f];
         totals.set(s.interfaceName, t);
       }
       usage.noteInterfaces(samples.map((s) => s.interfaceName));
