@@ -22,6 +22,7 @@ import { createConfiguredUsageService } from './services/usage-service.js';
 import { CONFIG_KEYS, createConfigRepo } from './storage/config-repo.js';
 import { COLUMN_OF, COUNTER_COLUMNS } from './storage/counter-columns.js';
 import { openDatabase, type Db } from './storage/db.js';
+import { createGapsRepo } from './storage/gaps-repo.js';
 import { createRunsRepo } from './storage/runs-repo.js';
 import { createStateRepo } from './storage/state-repo.js';
 import { createTrafficRepo } from './storage/traffic-repo.js';
@@ -130,6 +131,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     traffic,
     state: stateRepo,
     runs,
+    gaps: createGapsRepo(db),
     monitored: () => settings.monitored(),
     speedMbps: (name) => interfaces.speedMbps(name),
     logger,

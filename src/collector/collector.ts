@@ -5,11 +5,12 @@
  */
 import type { Logger } from '../shared/logger.js';
 import type { Db } from '../storage/db.js';
+import type { CounterGap, GapsRepo } from '../storage/gaps-repo.js';
 import type { RunsRepo } from '../storage/runs-repo.js';
 import type { StateRepo } from '../storage/state-repo.js';
 import type { TrafficRepo, TrafficSample } from '../storage/traffic-repo.js';
-import type { CounterSource } from './counter-source.js';
-import { computeDeltas, isZeroDelta, type CounterState } from './deltas.js';
+import { COUNTER_FIELDS, type CounterSource, type RawCounters } from './counter-source.js';
+import { MAX_STORED_DELTA, computeDeltas, isZeroDelta, type CounterState, type InterfaceDelta } from './deltas.js';
 import { createAlignedTimer, systemClock, type Clock } from './scheduler.js';
 
 export interface CollectorDeps {
@@ -24,6 +25,10 @@ export interface CollectorDeps {
   speedMbps: (name: string) => number | null;
   logger: Logger;
   clock?: Clock;
+  /** Where intervals that could not be counted are marked (counter_gaps); none recorded when absent. */
+  gaps?: GapsRepo;
+  /** Monotonic milliseconds (default performance.now): the time links really had between two polls. */
+  monotonicMs?: () => number;
   /** Called after every stored poll (for all-time totals, alerts, sync). */
   onSamples?: (samples: readonly TrafficSample[]) => void;
 }
@@ -67,9 +72,38 @@ export function toSeconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
+const countersText = (c: RawCounters): Record<string, string> => Object.fromEntries(COUNTER_FIELDS.map((f) => [f, c[f].toString()]));
+
+/**
+ * Why a sample cannot go into the transaction, or null when it can: everything a write could trip on is
+ * checked before it, so that one interface's odd delta never fails the poll for the others.
+ */
+export function unstorableReason(s: TrafficSample): string | null {
+  if (!Number.isSafeInteger(s.startSec) || !Number.isSafeInteger(s.endSec) || s.startSec > s.endSec || s.startSec < 0) return `bad span ${s.startSec}..${s.endSec}`;
+  for (const f of COUNTER_FIELDS) {
+    const v = s.counters[f];
+    if (typeof v !== 'bigint' || v < 0n || v > MAX_STORED_DELTA) return `${f} ${String(v)} is outside 0..2^63-1`;
+  }
+  return null;
+}
+
+/** The gap an implausible delta leaves, and the warning's fields. */
+function gapOf(d: InterfaceDelta): CounterGap {
+  const r = d.rejected!;
+  return {
+    interfaceName: d.name,
+    startSec: toSeconds(d.startMs),
+    endSec: toSeconds(d.endMs),
+    reason: 'implausible',
+    detail: { field: r.field, delta: r.delta.toString(), limit: r.limit.toString(), previous: r.previous === null ? null : countersText(r.previous), current: countersText(r.current) },
+  };
+}
 export function createCollector(deps: CollectorDeps): Collector {
   const clock = deps.clock ?? systemClock;
+  const monotonicMs = deps.monotonicMs ?? (() => performance.now());
   let state: CounterState | null = deps.state.load();
+  /** Monotonic time of the reading `state` holds, when this process made it (null after a load). */
+  let stateMonoMs: number | null = null;
   let runId: number | null = null;
   let intervalSec = 30;
   let polls = 0;
@@ -82,8 +116,9 @@ export function createCollector(deps: CollectorDeps): Collector {
   const timer = createAlignedTimer(() => poll().then(() => undefined), clock);
 
   /** Samples, counter state and run coverage in one transaction; returns the run id (null → new run). */
-  const persist = deps.db.transaction((samples: TrafficSample[], next: CounterState, spanStartSec: number, pollSec: number): number => {
+  const persist = deps.db.transaction((samples: TrafficSample[], gaps: CounterGap[], next: CounterState, spanStartSec: number, pollSec: number): number => {
     deps.traffic.write(samples);
+    if (gaps.length > 0) deps.gaps?.record(gaps);
     deps.state.save(next);
     if (runId === null) return deps.runs.begin(Math.min(spanStartSec, pollSec), pollSec);
     deps.runs.touch(runId, pollSec);
@@ -93,27 +128,46 @@ export function createCollector(deps: CollectorDeps): Collector {
   async function pollOnce(): Promise<PollResult> {
     const t0 = process.hrtime.bigint();
     const reading = await deps.source.readCounters();
+    const readMonoMs = monotonicMs();
     for (const f of reading.failures) deps.logger.warn({ interface: f.name, err: f.error }, 'reading an interface failed; the others were read');
     // After a reboot, the traffic since boot is spread from the boot time, not from our last reading.
     const rebooted = state !== null && state.bootId !== null && reading.bootId !== null && state.bootId !== reading.bootId;
     const bootTimeMs = rebooted ? await deps.source.readBootTimeMs().catch(() => null) : null;
-    const result = computeDeltas(state, reading, { speedMbps: deps.speedMbps, bootTimeMs });
+    const monotonicElapsedMs = stateMonoMs === null || rebooted ? null : readMonoMs - stateMonoMs;
+    const result = computeDeltas(state, reading, { speedMbps: deps.speedMbps, bootTimeMs, monotonicElapsedMs });
     const monitored = deps.monitored();
     const samples: TrafficSample[] = [];
+    const gaps: CounterGap[] = [];
     let spanStartMs = reading.timeMs;
     for (const d of result.deltas) {
       if (!monitored.has(d.name)) continue;
+      spanStartMs = Math.min(spanStartMs, d.startMs);
+      if (d.reason === 'implausible') {
+        // The new reading is the baseline (result.next holds it): nothing counted, one warning, a marked gap.
+        const gap = gapOf(d);
+        gaps.push(gap);
+        deps.logger.warn({ interface: d.name, spanMs: d.endMs - d.startMs, ...gap.detail }, 'counters jumped beyond what the link can carry (reset to big values or a glitch): nothing counted for this interval, the new reading is the baseline');
+        continue;
+      }
       if (d.reason !== 'counted') deps.logger.info({ interface: d.name, reason: d.reason }, 'counter discontinuity handled');
       if (d.suspect) deps.logger.warn({ interface: d.name, rxBytes: String(d.counters.rxBytes), txBytes: String(d.counters.txBytes), spanMs: d.endMs - d.startMs }, 'traffic above the link speed: kept, but suspect');
-      spanStartMs = Math.min(spanStartMs, d.startMs);
       if (isZeroDelta(d.counters)) continue;
-      samples.push({ interfaceName: d.name, startSec: toSeconds(d.startMs), endSec: toSeconds(d.endMs), counters: d.counters });
+      const sample: TrafficSample = { interfaceName: d.name, startSec: toSeconds(d.startMs), endSec: toSeconds(d.endMs), counters: d.counters };
+      const problem = unstorableReason(sample);
+      if (problem !== null) {
+        const pollSec = toSeconds(reading.timeMs);
+        gaps.push({ interfaceName: d.name, startSec: pollSec, endSec: pollSec, reason: 'unstorable', detail: { problem, counters: countersText(d.counters) } });
+        deps.logger.warn({ interface: d.name, problem }, 'a delta that cannot be stored: nothing counted for this interval, the new reading is the baseline; the other interfaces are stored');
+        continue;
+      }
+      samples.push(sample);
     }
     if (result.clockWentBack) deps.logger.warn('the clock went back; bytes kept, no rate for this sample');
-    runId = persist(samples, result.next, toSeconds(spanStartMs), toSeconds(reading.timeMs));
+    runId = persist(samples, gaps, result.next, toSeconds(spanStartMs), toSeconds(reading.timeMs));
     // Committed: the state repo may skip the rows that stay the same at the next poll.
     deps.state.markCommitted();
     state = result.next;
+    stateMonoMs = readMonoMs;
     const durationUs = Number(process.hrtime.bigint() - t0) / 1000;
     durations.push(durationUs);
     if (durations.length > DURATION_WINDOW) durations.shift();

@@ -2,17 +2,26 @@
  * Delta maths: from the previous reading and the current one to the bytes and packets that crossed each
  * interface in between. Pure: it never reads the clock or the OS; both readings carry their own time.
  *
- * The rules, each with a named test in test/collector/deltas.test.ts:
+ * The rules, each with a named test in test/collector/deltas.test.ts (and all of them together in the
+ * property test, test/collector/deltas.property.test.ts):
  * - No previous reading on this boot (first run ever, or boot id unknown before): a baseline, no deltas.
- * - A counter that went down while the interface stayed (same ifindex): a 32-bit wrap when the previous value
- *   fits in 32 bits and the wrapped delta is plausible for the link in the time elapsed; else a 64-bit wrap
- *   when that is plausible; else a reset, and then every counter of the interface counts from zero.
- *   When bytes and packets of one direction both went down, it is a reset (wraps don't come in pairs).
+ * - Every counter on its own (vnStat's rule; drivers exist that keep some counters in 32 bits and others
+ *   in 64). A counter that went down while the interface stayed (same ifindex) wrapped at 2^32 when its
+ *   previous value fits in 32 bits, else at 2^64 — when the wrapped amount is plausible for the link in the
+ *   time elapsed. Otherwise that counter was reset and counts from zero. When bytes and packets of one
+ *   direction both went down, both were reset (wraps don't come in pairs).
  * - An interface that was not there at the previous reading, or whose ifindex changed, was created after it:
  *   its counters count from zero. So does everything after a reboot (the boot id changed): the counters
  *   started at zero when the machine booted, which was after our previous reading.
+ * - Nothing is ever counted that the link could not have carried: every delta of an interface (grown,
+ *   wrapped or from zero) is at most SUSPECT_FACTOR × link speed × elapsed time (packets: 200 Mpps), and
+ *   below 2^63. When one is not, the reading is no traffic but a glitch or a replaced device (a reset to huge
+ *   values): the interface is 'implausible' — nothing counted, the current reading becomes its baseline, and
+ *   the caller warns and marks the interval.
+ * - The time a link had is the monotonic time between the readings when the caller knows it (same process),
+ *   else the wall-clock span, at least one second; a clock step thus never makes traffic implausible.
  * - The clock went back: the bytes are kept, the sample gets no duration (no rate).
- * - Far above the link speed: kept, flagged `suspect` for the caller to log.
+ * - Above the link's nominal speed (but within the factor): kept, flagged `suspect` for the caller to log.
  *
  * Cheap when nothing changed: a source may return the very same RawCounters object for an interface whose
  * counters did not change (the Linux source does); its delta is then zero without any bigint arithmetic, and
@@ -22,15 +31,22 @@ import { COUNTER_FIELDS, type CounterField, type CounterReading, type RawCounter
 
 export const TWO_POW_32 = 1n << 32n;
 export const TWO_POW_64 = 1n << 64n;
+/** Nothing at or above this is ever stored (SQLite integers are signed 64-bit). */
+export const MAX_STORED_DELTA = (1n << 63n) - 1n;
 
 /** Assumed link speed when the OS doesn't know it (virtual links): 100 Gbit/s. */
-const UNKNOWN_SPEED_BYTES_PER_SEC = 100_000_000_000n / 8n;
-/** A link is never credited with more than this many times its nominal speed before a sample is suspect. */
-const SUSPECT_FACTOR = 2n;
+const UNKNOWN_SPEED_MBPS = 100_000;
+/**
+ * The least speed a link is credited with: a reported speed can be stale (a link renegotiated from 100 Mbit/s
+ * to 1 Gbit/s since it was read), and counter glitches are orders of magnitude beyond this anyway.
+ */
+const MIN_LINK_SPEED_MBPS = 1000;
+/** A link is never credited with more than this many times its speed; above the speed itself it is suspect. */
+export const SUSPECT_FACTOR = 2n;
 /** Packets per second no link carries (minimum-size frames at 100 Gbit/s are ~150 Mpps). */
 const MAX_PACKETS_PER_SEC = 200_000_000n;
 
-export type DeltaReason = 'counted' | 'wrap32' | 'wrap64' | 'reset' | 'appeared' | 'recreated' | 'rebooted';
+export type DeltaReason = 'counted' | 'wrap32' | 'wrap64' | 'reset' | 'appeared' | 'recreated' | 'rebooted' | 'implausible';
 
 export interface InterfaceState {
   ifindex: number | null;
@@ -51,8 +67,10 @@ export interface InterfaceDelta {
   endMs: number;
   counters: RawCounters;
   reason: DeltaReason;
-  /** Bytes above what the link can carry in the span: kept, but worth a log line. */
+  /** Bytes above the link's nominal speed in the span (within the plausible factor): kept, but worth a log line. */
   suspect: boolean;
+  /** For 'implausible': the readings compared (previous is null when the interface counted from zero). */
+  rejected?: { previous: RawCounters | null; current: RawCounters; field: CounterField; delta: bigint; limit: bigint };
 }
 
 export interface DeltaOptions {
@@ -60,6 +78,11 @@ export interface DeltaOptions {
   speedMbps?: (name: string) => number | null;
   /** When the machine booted (ms); a reboot's deltas start there. */
   bootTimeMs?: number | null;
+  /**
+   * Monotonic milliseconds between the previous reading and this one, when the caller measured both (same
+   * process, same boot): the time the links really had, whatever the wall clock did.
+   */
+  monotonicElapsedMs?: number | null;
 }
 
 export interface DeltaResult {
@@ -89,11 +112,6 @@ function nextState(prev: CounterState | null, reading: CounterReading): CounterS
 /** The delta of counters that did not change: never modified (frozen), shared by every such delta. */
 const NO_TRAFFIC: RawCounters = Object.freeze({ rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n });
 
-/** now - before for a counter known not to have gone down; 0n (no allocation) when it did not move. */
-function grown(now: bigint, before: bigint): bigint {
-  return now === before ? 0n : now - before;
-}
-
 /** True when any counter is smaller than before (a wrap, a reset or another device); false for the same object. */
 export function anyCounterWentDown(prev: RawCounters, cur: RawCounters): boolean {
   if (prev === cur) return false;
@@ -109,106 +127,100 @@ export function anyCounterWentDown(prev: RawCounters, cur: RawCounters): boolean
   );
 }
 
-/** The counted delta when no counter went down (the usual case); null when one did. */
-function countedDelta(prev: RawCounters, cur: RawCounters): RawCounters | null {
-  if (prev === cur) return NO_TRAFFIC;
-  if (anyCounterWentDown(prev, cur)) return null;
+/** What a link may carry in one span: the plausible limits of byte and of packet counters, and the nominal bytes. */
+interface SpanLimits {
+  bytes: bigint;
+  counts: bigint;
+  nominalBytes: bigint;
+}
+
+function limitOf(field: CounterField, limits: SpanLimits): bigint {
+  return field === 'rxBytes' || field === 'txBytes' ? limits.bytes : limits.counts;
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+function computeLimits(ms: number, speedMbps: number | null): SpanLimits {
+  const mbps = speedMbps !== null && speedMbps > 0 ? Math.max(speedMbps, MIN_LINK_SPEED_MBPS) : UNKNOWN_SPEED_MBPS;
+  const nominalBytes = (BigInt(Math.round(mbps * 1000)) * 1000n * BigInt(ms)) / 8n / 1000n;
   return {
-    rxBytes: grown(cur.rxBytes, prev.rxBytes),
-    txBytes: grown(cur.txBytes, prev.txBytes),
-    rxPackets: grown(cur.rxPackets, prev.rxPackets),
-    txPackets: grown(cur.txPackets, prev.txPackets),
-    rxErrors: grown(cur.rxErrors, prev.rxErrors),
-    txErrors: grown(cur.txErrors, prev.txErrors),
-    rxDrops: grown(cur.rxDrops, prev.rxDrops),
-    txDrops: grown(cur.txDrops, prev.txDrops),
+    bytes: min(nominalBytes * SUSPECT_FACTOR, MAX_STORED_DELTA),
+    counts: min((MAX_PACKETS_PER_SEC * BigInt(ms)) / 1000n, MAX_STORED_DELTA),
+    nominalBytes,
   };
 }
 
-function maxBytesIn(elapsedMs: number, speedMbps: number | null): bigint {
-  const bytesPerSec = speedMbps !== null && speedMbps > 0 ? (BigInt(Math.round(speedMbps * 1000)) * 1000n) / 8n : UNKNOWN_SPEED_BYTES_PER_SEC;
-  const ms = BigInt(Math.max(1000, Math.ceil(elapsedMs)));
-  return (bytesPerSec * ms) / 1000n;
+/**
+ * The last limits computed, by link speed, for one whole-ms span (polls at a steady interval ask for the
+ * same few again and again). A cache of a pure function: it changes no result.
+ */
+let limitsSpanMs = -1;
+const limitsBySpeed = new Map<number | null, SpanLimits>();
+
+function spanLimits(elapsedMs: number, speedMbps: number | null): SpanLimits {
+  const ms = Math.max(1000, Math.ceil(elapsedMs));
+  if (ms !== limitsSpanMs) {
+    limitsSpanMs = ms;
+    limitsBySpeed.clear();
+  }
+  let limits = limitsBySpeed.get(speedMbps);
+  if (limits === undefined) {
+    limits = computeLimits(ms, speedMbps);
+    if (limitsBySpeed.size < 64) limitsBySpeed.set(speedMbps, limits);
+  }
+  return limits;
 }
 
-function maxPlausible(field: CounterField, elapsedMs: number, speedMbps: number | null): bigint {
-  const ms = BigInt(Math.max(1000, Math.ceil(elapsedMs)));
-  if (field === 'rxBytes' || field === 'txBytes') return maxBytesIn(elapsedMs, speedMbps) * SUSPECT_FACTOR;
-  return (MAX_PACKETS_PER_SEC * ms) / 1000n;
-}
+type Outcome = { counters: RawCounters; reason: DeltaReason; rejected?: InterfaceDelta['rejected'] };
 
-function unknownSpeed(): number | null {
+/** The first counter above its limit, or null when every one is plausible. */
+function firstImplausible(counters: RawCounters, limits: SpanLimits): { field: CounterField; delta: bigint; limit: bigint } | null {
+  for (const field of COUNTER_FIELDS) {
+    const limit = limitOf(field, limits);
+    if (counters[field] > limit) return { field, delta: counters[field], limit };
+  }
   return null;
 }
 
-function fromZero(counters: RawCounters): RawCounters {
-  return { ...counters };
+/** Counts an interface's counters from zero (it is new, or the machine rebooted), when that is plausible. */
+function fromZero(cur: RawCounters, reason: DeltaReason, limits: SpanLimits): Outcome {
+  const bad = firstImplausible(cur, limits);
+  if (bad !== null) return { counters: NO_TRAFFIC, reason: 'implausible', rejected: { previous: null, current: cur, ...bad } };
+  return { counters: { ...cur }, reason };
 }
 
-/**
- * The delta of one interface that stayed present (same ifindex) between two readings, or null when it was
- * reset (every counter then counts from zero).
- */
-function deltaOfSameInterface(
-  prev: RawCounters,
-  cur: RawCounters,
-  elapsedMs: number,
-  speedMbps: number | null,
-): { counters: RawCounters; reason: DeltaReason } {
+/** The delta of one interface that stayed present (same ifindex, same boot) between two readings. */
+function deltaOfSameInterface(prev: RawCounters, cur: RawCounters, limits: SpanLimits): Outcome {
+  if (prev === cur) return { counters: NO_TRAFFIC, reason: 'counted' };
   const rxBothDown = cur.rxBytes < prev.rxBytes && cur.rxPackets < prev.rxPackets;
   const txBothDown = cur.txBytes < prev.txBytes && cur.txPackets < prev.txPackets;
-  if (rxBothDown || txBothDown) return { counters: fromZero(cur), reason: 'reset' };
-
-  const all32 = COUNTER_FIELDS.every((f) => prev[f] < TWO_POW_32);
   const out = {} as RawCounters;
   let reason: DeltaReason = 'counted';
   for (const field of COUNTER_FIELDS) {
     const before = prev[field];
     const now = cur[field];
+    const limit = limitOf(field, limits);
+    let delta: bigint;
     if (now >= before) {
-      out[field] = now - before;
-      continue;
-    }
-    const limit = maxPlausible(field, elapsedMs, speedMbps);
-    const wrapped32 = TWO_POW_32 - before + now;
-    const wrapped64 = TWO_POW_64 - before + now;
-    if (all32 && wrapped32 <= limit) {
-      out[field] = wrapped32;
-      reason = 'wrap32';
-    } else if (wrapped64 <= limit) {
-      out[field] = wrapped64;
-      reason = 'wrap64';
+      delta = now === before ? 0n : now - before;
     } else {
-      return { counters: fromZero(cur), reason: 'reset' };
+      const pairedDown = field === 'rxBytes' || field === 'rxPackets' ? rxBothDown : field === 'txBytes' || field === 'txPackets' ? txBothDown : false;
+      const wrapped = (before < TWO_POW_32 ? TWO_POW_32 : TWO_POW_64) - before + now;
+      if (!pairedDown && wrapped <= limit) {
+        delta = wrapped;
+        if (reason === 'counted') reason = before < TWO_POW_32 ? 'wrap32' : 'wrap64';
+      } else {
+        // Reset: the counter started again from zero since the previous reading.
+        delta = now;
+        reason = 'reset';
+      }
     }
+    if (delta > limit) return { counters: NO_TRAFFIC, reason: 'implausible', rejected: { previous: prev, current: cur, field, delta, limit } };
+    out[field] = delta;
   }
   return { counters: out, reason };
-}
-
-/**
- * The last suspect limits computed, by link speed, for one whole-ms span (polls at a steady interval ask for
- * the same few again and again). A cache of a pure function: it changes no result.
- */
-let limitsSpanMs = -1;
-const limitsBySpeed = new Map<number | null, bigint>();
-
-function suspectLimit(spanMs: number, speedMbps: number | null): bigint {
-  const ms = Math.max(1000, Math.ceil(spanMs));
-  if (ms !== limitsSpanMs) {
-    limitsSpanMs = ms;
-    limitsBySpeed.clear();
-  }
-  let limit = limitsBySpeed.get(speedMbps);
-  if (limit === undefined) {
-    limit = maxBytesIn(spanMs, speedMbps) * SUSPECT_FACTOR;
-    if (limitsBySpeed.size < 64) limitsBySpeed.set(speedMbps, limit);
-  }
-  return limit;
-}
-
-function isSuspect(counters: RawCounters, spanMs: number, speedMbps: number | null): boolean {
-  const limit = suspectLimit(spanMs, speedMbps);
-  return counters.rxBytes > limit || counters.txBytes > limit;
 }
 
 export function computeDeltas(prev: CounterState | null, cur: CounterReading, options: DeltaOptions = {}): DeltaResult {
@@ -230,36 +242,47 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
 
   const clockWentBack = cur.timeMs < prev.timeMs;
   const speedOf = options.speedMbps ?? unknownSpeed;
+  const monotonicMs = sameBoot ? (options.monotonicElapsedMs ?? null) : null;
+  let bootStartMs = prev.timeMs;
+  if (rebooted) {
+    const bootMs = options.bootTimeMs ?? null;
+    if (bootMs !== null && bootMs > prev.timeMs && bootMs <= cur.timeMs) bootStartMs = bootMs;
+  }
+  const startMs = clockWentBack ? cur.timeMs : rebooted ? bootStartMs : prev.timeMs;
+  // The time the links had: monotonic when measured, else the wall-clock span (since boot after a reboot).
+  const elapsedMs = monotonicMs !== null && monotonicMs >= 0 ? monotonicMs : cur.timeMs - (rebooted ? bootStartMs : prev.timeMs);
   const deltas: InterfaceDelta[] = [];
   for (const iface of cur.interfaces) {
     const speed = speedOf(iface.name);
-    let startMs = prev.timeMs;
-    let result: { counters: RawCounters; reason: DeltaReason };
+    const limits = spanLimits(elapsedMs, speed);
     const before = prev.interfaces.get(iface.name);
+    let result: Outcome;
     if (rebooted) {
-      const bootMs = options.bootTimeMs ?? null;
-      if (bootMs !== null && bootMs > startMs && bootMs <= cur.timeMs) startMs = bootMs;
-      result = { counters: fromZero(iface.counters), reason: 'rebooted' };
+      result = fromZero(iface.counters, 'rebooted', limits);
     } else if (before === undefined) {
-      result = { counters: fromZero(iface.counters), reason: 'appeared' };
+      result = fromZero(iface.counters, 'appeared', limits);
     } else if (before.ifindex !== null && iface.ifindex !== null && before.ifindex !== iface.ifindex) {
-      result = { counters: fromZero(iface.counters), reason: 'recreated' };
+      result = fromZero(iface.counters, 'recreated', limits);
     } else {
-      const counted = countedDelta(before.counters, iface.counters);
-      result = counted !== null ? { counters: counted, reason: 'counted' } : deltaOfSameInterface(before.counters, iface.counters, cur.timeMs - prev.timeMs, speed);
+      result = deltaOfSameInterface(before.counters, iface.counters, limits);
     }
-    if (clockWentBack) startMs = cur.timeMs;
-    const spanMs = cur.timeMs - startMs;
-    deltas.push({
+    const c = result.counters;
+    const delta: InterfaceDelta = {
       name: iface.name,
       startMs,
       endMs: cur.timeMs,
-      counters: result.counters,
+      counters: c,
       reason: result.reason,
-      suspect: !clockWentBack && isSuspect(result.counters, spanMs, speed),
-    });
+      suspect: c !== NO_TRAFFIC && (c.rxBytes > limits.nominalBytes || c.txBytes > limits.nominalBytes),
+    };
+    if (result.rejected !== undefined) delta.rejected = result.rejected;
+    deltas.push(delta);
   }
   return { baseline: false, clockWentBack, deltas, next };
+}
+
+function unknownSpeed(): number | null {
+  return null;
 }
 
 export function isZeroDelta(counters: RawCounters): boolean {

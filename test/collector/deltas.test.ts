@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CounterReading, RawCounters } from '../../src/collector/counter-source.js';
-import { TWO_POW_32, TWO_POW_64, computeDeltas, isZeroDelta, stateFromReading, type CounterState } from '../../src/collector/deltas.js';
+import { MAX_STORED_DELTA, TWO_POW_32, TWO_POW_64, computeDeltas, isZeroDelta, stateFromReading, type CounterState } from '../../src/collector/deltas.js';
 
 function counters(partial: Partial<RawCounters> = {}): RawCounters {
   return { rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n, ...partial };
@@ -50,10 +50,59 @@ test('computeDeltas reads a counter near 2^64 that comes back small as a 64-bit 
 test('computeDeltas treats a smaller counter as a reset when no wrap is plausible', () => {
   // 5 GB before, 1 KB now, one second apart on a 1 Gbit/s link: neither wrap fits, so it restarted from zero.
   const prev = state(reading(T0, [{ name: 'eth0', c: { rxBytes: 5_000_000_000n, rxPackets: 4_000_000n, txBytes: 9n } }]));
-  const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'eth0', c: { rxBytes: 1024n, rxPackets: 3_999_999_999n, txBytes: 2n } }]), { speedMbps: () => 1000 });
+  const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'eth0', c: { rxBytes: 1024n, rxPackets: 4_000_010n, txBytes: 2n } }]), { speedMbps: () => 1000 });
   assert.equal(r.deltas[0]?.reason, 'reset');
   assert.equal(r.deltas[0]?.counters.rxBytes, 1024n);
   assert.equal(r.deltas[0]?.counters.txBytes, 2n);
+  // Every counter on its own: the packets that went on counting are counted as growth, not from zero.
+  assert.equal(r.deltas[0]?.counters.rxPackets, 10n);
+});
+
+test('computeDeltas takes the wrap width per counter: a 32-bit tx wrap next to a 64-bit rx counter (issue #8)', () => {
+  const prev = state(reading(T0, [{ name: 'eth0', c: { rxBytes: TWO_POW_64 - 1n - 99_000n, txBytes: 4_294_966_996n } }]));
+  const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'eth0', c: { rxBytes: TWO_POW_64 - 1n, txBytes: 0n } }]));
+  assert.equal(r.deltas[0]?.reason, 'wrap32');
+  assert.equal(r.deltas[0]?.counters.rxBytes, 99_000n);
+  assert.equal(r.deltas[0]?.counters.txBytes, 300n);
+  const r2 = computeDeltas(r.next, reading(T0 + 2000, [{ name: 'eth0', c: { rxBytes: 123_456n, txBytes: 4_321n } }]));
+  assert.equal(r2.deltas[0]?.reason, 'wrap64');
+  assert.equal(r2.deltas[0]?.counters.rxBytes, 123_457n);
+  assert.equal(r2.deltas[0]?.counters.txBytes, 4_321n);
+});
+
+test('computeDeltas baselines a reset to values the link could not have carried, counting nothing', () => {
+  const prev = state(reading(T0, [{ name: 'eth0', c: { rxBytes: 5_000_000_000n, txBytes: 7_000n } }]));
+  const huge = TWO_POW_64 - 1000n;
+  const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'eth0', c: { rxBytes: 100n, txBytes: huge } }]), { speedMbps: () => 1000 });
+  assert.equal(r.deltas[0]?.reason, 'implausible');
+  assert.equal(isZeroDelta(r.deltas[0]!.counters), true);
+  assert.equal(r.deltas[0]?.rejected?.field, 'txBytes');
+  assert.equal(r.deltas[0]?.rejected?.current.txBytes, huge);
+  // The new reading is the baseline: the next poll counts from it.
+  const r2 = computeDeltas(r.next, reading(T0 + 2000, [{ name: 'eth0', c: { rxBytes: 600n, txBytes: huge + 10n } }]), { speedMbps: () => 1000 });
+  assert.deepEqual([r2.deltas[0]?.reason, r2.deltas[0]?.counters.rxBytes, r2.deltas[0]?.counters.txBytes], ['counted', 500n, 10n]);
+});
+
+test('computeDeltas baselines an interface that appears with counters too big for the time since the last reading', () => {
+  const prev = state(reading(T0, [{ name: 'eth0', c: { rxBytes: 10n } }]));
+  const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'eth0', c: { rxBytes: 10n } }, { name: 'veth1', ifindex: 9, c: { rxBytes: 1n << 62n } }]));
+  assert.equal(r.deltas.find((d) => d.name === 'veth1')?.reason, 'implausible');
+  assert.equal(r.deltas.find((d) => d.name === 'veth1')?.rejected?.previous, null);
+});
+
+test('computeDeltas judges plausibility by the monotonic time when the wall clock stepped', () => {
+  const prev = state(reading(T0, [{ name: 'eth0', c: { rxBytes: 0n } }]));
+  // 2 GB, with the wall clock one hour back but 10 s really elapsed on a 1 Gbit/s link (2.5 GB possible).
+  const r = computeDeltas(prev, reading(T0 - 3_600_000, [{ name: 'eth0', c: { rxBytes: 2_000_000_000n } }]), { speedMbps: () => 1000, monotonicElapsedMs: 10_000 });
+  assert.equal(r.deltas[0]?.counters.rxBytes, 2_000_000_000n);
+  assert.equal(r.clockWentBack, true);
+});
+
+test('computeDeltas never yields a delta of 2^63 or more, whatever the elapsed time', () => {
+  const prev = state(reading(T0, [{ name: 'eth0', c: { rxBytes: 0n } }]));
+  const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'eth0', c: { rxBytes: 1n << 63n } }]), { monotonicElapsedMs: 1e15 });
+  assert.equal(r.deltas[0]?.reason, 'implausible');
+  assert.ok(r.deltas[0]!.counters.rxBytes <= MAX_STORED_DELTA);
 });
 
 test('computeDeltas treats bytes and packets going down together as a reset, not a pair of wraps', () => {
@@ -107,12 +156,20 @@ test('computeDeltas keeps the bytes but gives no duration when the clock went ba
   assert.equal(r.deltas[0]?.startMs, r.deltas[0]?.endMs);
 });
 
-test('computeDeltas flags bytes far above the link speed as suspect and keeps them', () => {
+test('computeDeltas counts nothing of growth far above the link speed: a glitch, baselined', () => {
   const prev = state(reading(T0, [{ name: 'eth0', c: { rxBytes: 0n } }]));
-  // 10 GB in one second on a 100 Mbit/s link.
+  // 10 GB in one second on a 100 Mbit/s link (credited with at least 1 Gbit/s × 2).
   const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'eth0', c: { rxBytes: 10_000_000_000n } }]), { speedMbps: () => 100 });
+  assert.equal(r.deltas[0]?.reason, 'implausible');
+  assert.equal(r.deltas[0]?.counters.rxBytes, 0n);
+  assert.equal(r.deltas[0]?.rejected?.limit, 250_000_000n);
+});
+
+test('computeDeltas flags bytes above the link speed but within twice it as suspect and keeps them', () => {
+  const prev = state(reading(T0, [{ name: 'eth0', c: { rxBytes: 0n } }]));
+  const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'eth0', c: { rxBytes: 200_000_000n } }]), { speedMbps: () => 1000 });
   assert.equal(r.deltas[0]?.suspect, true);
-  assert.equal(r.deltas[0]?.counters.rxBytes, 10_000_000_000n);
+  assert.equal(r.deltas[0]?.counters.rxBytes, 200_000_000n);
 });
 
 test('computeDeltas keeps the previous state of an interface whose read failed', () => {
@@ -161,6 +218,6 @@ test('computeDeltas accepts a fractional link speed (systeminformation reports W
   const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'wlan0', c: { rxBytes: 100_000_000n } }]), { speedMbps: () => 866.7 });
   assert.equal(r.deltas[0]?.counters.rxBytes, 100_000_000n);
   assert.equal(r.deltas[0]?.suspect, false);
-  const fast = computeDeltas(prev, reading(T0 + 1000, [{ name: 'wlan0', c: { rxBytes: 300_000_000n } }]), { speedMbps: () => 866.7 });
+  const fast = computeDeltas(prev, reading(T0 + 1000, [{ name: 'wlan0', c: { rxBytes: 200_000_000n } }]), { speedMbps: () => 866.7 });
   assert.equal(fast.deltas[0]?.suspect, true);
 });
