@@ -20,7 +20,7 @@ export interface InterfacesService {
   get(name: string): Promise<InterfaceView | null>;
   /** The primary interface: the default route's, else the one discovery picked at first start. */
   primary(): Promise<string | null>;
-  /** Link speed from the last metadata read (refreshed at most every refreshMs). */
+  /** Link speed from the last metadata read (refreshed at most every refreshMs); null for virtual links, whose speed bounds nothing. */
   speedMbps(name: string): number | null;
   refreshMeta(): Promise<InterfaceMeta[]>;
 }
@@ -41,7 +41,8 @@ export function createInterfacesService(deps: {
     meta = await deps.source.listInterfaces();
     metaAt = deps.now();
     speeds.clear();
-    for (const m of meta) speeds.set(m.name, m.speedMbps);
+    // The collector's plausibility bound: a virtual link's reported speed (a veth says 10000) bounds nothing.
+    for (const m of meta) speeds.set(m.name, m.isVirtual ? null : m.speedMbps);
     return meta;
   }
 
