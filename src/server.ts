@@ -28,6 +28,7 @@ import { createStateRepo } from './storage/state-repo.js';
 import { createTrafficRepo } from './storage/traffic-repo.js';
 import { loadDeviceIdentity } from './sync/device-identity.js';
 import { createSyncService } from './sync/sync-service.js';
+import { settleWithin, startBudget } from './shared/deadline.js';
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -66,6 +67,8 @@ export class StartupError extends Error {
 }
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/** What close() may take in all: SIGTERM must end the process within 3 s (Docker waits 10 s, then kills). */
+export const SHUTDOWN_BUDGET_MS = 2500;
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const config = loadConfig(options.env);
@@ -224,14 +227,20 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     db,
     collector,
     close() {
+      // Bounded (issue #8): the last samples are stored first, then every wait on a peer (HTTP clients,
+      // PostgreSQL, the webhook) gets what is left of SHUTDOWN_BUDGET_MS, so SIGTERM ends the process in time.
       closing ??= (async () => {
+        const left = startBudget(SHUTDOWN_BUDGET_MS);
         clearInterval(pruneTimer);
         live.close();
-        await app.close();
-        await collector.shutdown();
-        await alerts.close();
-        await sync?.stop({ finalSyncTimeoutMs: 3000 });
-        db.close();
+        await collector.shutdown({ timeoutMs: 1000 });
+        const peers = Promise.all([app.close(), alerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
+        if (!(await settleWithin(peers, left()))) logger.warn({ budgetMs: SHUTDOWN_BUDGET_MS }, 'stopping: some connections did not close in time; leaving them');
+        try {
+          db.close();
+        } catch (err) {
+          logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'stopping: closing the database failed');
+        }
       })();
       return closing;
     },

@@ -56,6 +56,9 @@ ${CONFIG_VARIABLES.map((v) => `  ${v.name.padEnd(31)} ${v.default}`).join('\n')}
 
 class UsageError extends Error {}
 
+/** serve's last resort after SIGTERM/SIGINT: the process ends by then (the close itself is bounded to 2.5 s). */
+const HARD_EXIT_MS = 2900;
+
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true });
@@ -78,10 +81,22 @@ async function serve(args: string[], io: Io): Promise<number> {
       if (stopping) return;
       stopping = true;
       server.app.log.info({ signal }, 'stopping: storing the last samples');
+      // close() is bounded; whatever still holds the event loop afterwards (a socket to a peer that never
+      // answered) must not keep the process: it ends at once after close, or at the hard limit.
+      const exitSoon = (code: number, ms: number, why?: string) =>
+        setTimeout(() => {
+          if (why !== undefined) io.err(`netpulse: ${why}\n`);
+          process.exit(code);
+        }, ms).unref();
+      exitSoon(1, HARD_EXIT_MS, `did not stop within ${HARD_EXIT_MS} ms; exiting`);
       server.close().then(
-        () => resolve(0),
+        () => {
+          exitSoon(0, 100);
+          resolve(0);
+        },
         (err: unknown) => {
           io.err(`netpulse: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
+          exitSoon(1, 100);
           resolve(1);
         },
       );

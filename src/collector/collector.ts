@@ -11,6 +11,7 @@ import type { StateRepo } from '../storage/state-repo.js';
 import type { TrafficRepo, TrafficSample } from '../storage/traffic-repo.js';
 import { COUNTER_FIELDS, type CounterSource, type RawCounters } from './counter-source.js';
 import { MAX_STORED_DELTA, computeDeltas, isZeroDelta, type CounterState, type InterfaceDelta } from './deltas.js';
+import { settleWithin, startBudget } from '../shared/deadline.js';
 import { createAlignedTimer, systemClock, type Clock } from './scheduler.js';
 
 export interface CollectorDeps {
@@ -60,8 +61,12 @@ export interface Collector {
   setInterval(intervalSec: number): void;
   /** Polls now (also when stopped). Never throws: a failed poll is logged and reported. */
   pollNow(): Promise<PollResult | null>;
-  /** Stops the timer, takes a last poll so nothing pending is lost, and closes the run. */
-  shutdown(): Promise<void>;
+  /**
+   * Stops the timer, takes a last poll so nothing pending is lost, and closes the run. With timeoutMs, waits
+   * at most that long in all (a poll that doesn't finish in time leaves its traffic in the counter state,
+   * counted at the next start).
+   */
+  shutdown(options?: { timeoutMs?: number }): Promise<void>;
   stats(): CollectorStats;
 }
 
@@ -215,10 +220,15 @@ export function createCollector(deps: CollectorDeps): Collector {
       if (!timer.running) closeRun();
       return result;
     },
-    async shutdown() {
+    async shutdown(options = {}) {
       timer.stop();
-      await chain;
-      await poll();
+      const left = startBudget(options.timeoutMs ?? Infinity);
+      // A poll in flight finishes first (polls never interleave); then the last one.
+      if (await settleWithin(chain, left())) {
+        if (!(await settleWithin(poll(), left()))) deps.logger.warn('the last poll did not finish in time; its traffic is counted at the next start');
+      } else {
+        deps.logger.warn('a poll was still running at shutdown; its traffic is counted at the next start');
+      }
       closeRun();
       startedAtMs = null;
     },

@@ -20,6 +20,7 @@
  */
 import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { settleWithin, startBudget } from '../shared/deadline.js';
 import type { Logger } from '../shared/logger.js';
 import { startOfZonedDay, zonedDate } from '../shared/zoned-time.js';
 import { COUNTER_COLUMNS } from '../storage/counter-columns.js';
@@ -78,8 +79,12 @@ export interface SyncService {
   /** One cycle, serialized with the timer's; throws when it fails. */
   syncNow(): Promise<SyncCycleResult>;
   status(): SyncStatus;
-  /** Stops the timer; with finalSyncTimeoutMs, first tries one last cycle (skipped during an outage). */
-  stop(options?: { finalSyncTimeoutMs?: number }): Promise<void>;
+  /**
+   * Stops the timer; with finalSyncTimeoutMs, first tries one last cycle (skipped during an outage). Returns
+   * within timeoutMs (default 5 s) whatever PostgreSQL does: a cycle still running then is abandoned (the
+   * cursors only move after a whole cycle, so it is re-sent next time) and the pool's sockets are destroyed.
+   */
+  stop(options?: { finalSyncTimeoutMs?: number; timeoutMs?: number }): Promise<void>;
 }
 
 /** host:port/database of a postgres:// URL: what sync_state is keyed by and what the API shows. */
@@ -134,6 +139,9 @@ interface TierRow {
   tx_drops: bigint;
 }
 
+/** How long stop() waits for a cycle in flight while PostgreSQL is not known to be reachable. */
+const OUTAGE_GRACE_MS = 250;
+
 function errorText(err: unknown): string {
   if (err instanceof AggregateError && err.errors.length > 0) return errorText(err.errors[0]);
   if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
@@ -158,6 +166,10 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
   });
   // An idle connection that breaks (the server restarted) must not crash the process; the pool drops it.
   pool.on('error', (err) => deps.logger.debug({ err: errorText(err) }, 'sync: an idle PostgreSQL connection failed'));
+  // The pool's connected clients, so a stop that runs out of time can cut their sockets.
+  const clients = new Set<pg.PoolClient>();
+  pool.on('connect', (client) => clients.add(client));
+  pool.on('remove', (client) => clients.delete(client as pg.PoolClient));
 
   const selectState = deps.db.prepare<[string, string], { resend_from: number; timezone: string | null }>('SELECT resend_from, timezone FROM sync_state WHERE target = ? AND tier = ?');
   const upsertState = deps.db.prepare(
@@ -336,15 +348,19 @@ export function createSyncService(deps: SyncServiceDeps): SyncService {
       stopped = true;
       if (timer !== null) clearTimeout(timer);
       timer = null;
+      const left = startBudget(options.timeoutMs ?? 5000);
       const finalMs = options.finalSyncTimeoutMs ?? 0;
-      if (finalMs > 0 && state === 'ok') {
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([syncNow().catch(() => undefined), new Promise((r) => (t = setTimeout(r, finalMs)))]);
-        clearTimeout(t);
-      }
-      await Promise.race([chain, new Promise((r) => setTimeout(r, 5000).unref())]);
+      const reachable = state === 'ok';
+      if (finalMs > 0 && reachable) await settleWithin(syncNow(), Math.min(finalMs, left()));
+      // A cycle in flight during an outage (or the first one, still connecting) has nothing to finish: what
+      // it would have sent is re-sent next time. It gets a moment, not the whole budget.
+      const idle = await settleWithin(chain, reachable ? left() : Math.min(OUTAGE_GRACE_MS, left()));
       state = 'stopped';
-      await pool.end().catch(() => undefined);
+      if (idle && (await settleWithin(pool.end(), left()))) return;
+      // Out of time (a cycle hangs on a server that stopped answering): cut the connections.
+      deps.logger.debug({ target }, 'sync: PostgreSQL did not finish in time at shutdown; its connections are cut');
+      for (const client of clients) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      void pool.end().catch(() => undefined);
     },
   };
 }
