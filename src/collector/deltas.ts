@@ -9,7 +9,9 @@
  *   in 64). A counter that went down while the interface stayed (same ifindex) wrapped at 2^32 when its
  *   previous value fits in 32 bits, else at 2^64 — when the wrapped amount is plausible for the link in the
  *   time elapsed. Otherwise that counter was reset and counts from zero. When bytes and packets of one
- *   direction both went down, both were reset (wraps don't come in pairs).
+ *   direction both went down, both were reset — unless both wraps are plausible and agree (packets <= bytes).
+ * - An interface missing from a reading is remembered (a day, 64 at most); back with the same ifindex (moved
+ *   to another namespace and back), its counters are compared with the last reading that had it.
  * - An interface that was not there at the previous reading, or whose ifindex changed, was created after it:
  *   its counters count from zero. So does everything after a reboot (the boot id changed): the counters
  *   started at zero when the machine booted, which was after our previous reading.
@@ -51,6 +53,13 @@ export type DeltaReason = 'counted' | 'wrap32' | 'wrap64' | 'reset' | 'appeared'
 export interface InterfaceState {
   ifindex: number | null;
   counters: RawCounters;
+  /**
+   * Set while the interface is missing from the readings: when its counters were last read. Kept (a day,
+   * at most MAX_GONE of them) so that an interface that comes back with the same ifindex — moved to another
+   * network namespace and back, its counters running on — is compared with what we last saw instead of
+   * counted from zero a second time.
+   */
+  seenAtMs?: number;
 }
 
 /** The last reading kept between polls (and persisted, so a restart carries on). */
@@ -98,13 +107,28 @@ export function stateFromReading(reading: CounterReading): CounterState {
   return nextState(null, reading);
 }
 
+/** How long, and how many, interfaces that vanished are remembered for a return with the same ifindex. */
+const GONE_KEEP_MS = 24 * 3600 * 1000;
+const MAX_GONE = 64;
+
 /** The state after `reading`; an interface whose ifindex and counters (object) are unchanged keeps its state object. */
 function nextState(prev: CounterState | null, reading: CounterReading): CounterState {
   const interfaces = new Map<string, InterfaceState>();
   for (const iface of reading.interfaces) {
     const before = prev?.interfaces.get(iface.name);
-    const same = before !== undefined && before.counters === iface.counters && before.ifindex === iface.ifindex;
+    const same = before !== undefined && before.seenAtMs === undefined && before.counters === iface.counters && before.ifindex === iface.ifindex;
     interfaces.set(iface.name, same ? before : { ifindex: iface.ifindex, counters: iface.counters });
+  }
+  if (prev !== null && prev.bootId === reading.bootId) {
+    // Vanished interfaces with an ifindex (the only way to tell one that comes back), newest first.
+    const gone: [string, InterfaceState][] = [];
+    for (const [name, s] of prev.interfaces) {
+      if (interfaces.has(name) || s.ifindex === null) continue;
+      const seenAtMs = s.seenAtMs ?? prev.timeMs;
+      if (reading.timeMs - seenAtMs <= GONE_KEEP_MS) gone.push([name, s.seenAtMs === undefined ? { ...s, seenAtMs } : s]);
+    }
+    gone.sort((a, b) => b[1].seenAtMs! - a[1].seenAtMs!);
+    for (const [name, s] of gone.slice(0, MAX_GONE)) interfaces.set(name, s);
   }
   return { timeMs: reading.timeMs, bootId: reading.bootId, interfaces };
 }
@@ -191,11 +215,25 @@ function fromZero(cur: RawCounters, reason: DeltaReason, limits: SpanLimits): Ou
   return { counters: { ...cur }, reason };
 }
 
+function wrappedAmount(before: bigint, now: bigint): bigint {
+  return (before < TWO_POW_32 ? TWO_POW_32 : TWO_POW_64) - before + now;
+}
+
+/**
+ * Bytes and packets of one direction both went down: a wrap of both only when both wrapped amounts are
+ * plausible and agree (every packet carries at least a byte); otherwise the pair was reset.
+ */
+function pairWrapped(bytesBefore: bigint, bytesNow: bigint, packetsBefore: bigint, packetsNow: bigint, limits: SpanLimits): boolean {
+  const bytes = wrappedAmount(bytesBefore, bytesNow);
+  const packets = wrappedAmount(packetsBefore, packetsNow);
+  return bytes <= limits.bytes && packets <= limits.counts && packets <= bytes;
+}
+
 /** The delta of one interface that stayed present (same ifindex, same boot) between two readings. */
 function deltaOfSameInterface(prev: RawCounters, cur: RawCounters, limits: SpanLimits): Outcome {
   if (prev === cur) return { counters: NO_TRAFFIC, reason: 'counted' };
-  const rxBothDown = cur.rxBytes < prev.rxBytes && cur.rxPackets < prev.rxPackets;
-  const txBothDown = cur.txBytes < prev.txBytes && cur.txPackets < prev.txPackets;
+  const rxBothDown = cur.rxBytes < prev.rxBytes && cur.rxPackets < prev.rxPackets && !pairWrapped(prev.rxBytes, cur.rxBytes, prev.rxPackets, cur.rxPackets, limits);
+  const txBothDown = cur.txBytes < prev.txBytes && cur.txPackets < prev.txPackets && !pairWrapped(prev.txBytes, cur.txBytes, prev.txPackets, cur.txPackets, limits);
   const out = {} as RawCounters;
   let reason: DeltaReason = 'counted';
   for (const field of COUNTER_FIELDS) {
@@ -207,7 +245,7 @@ function deltaOfSameInterface(prev: RawCounters, cur: RawCounters, limits: SpanL
       delta = now === before ? 0n : now - before;
     } else {
       const pairedDown = field === 'rxBytes' || field === 'rxPackets' ? rxBothDown : field === 'txBytes' || field === 'txPackets' ? txBothDown : false;
-      const wrapped = (before < TWO_POW_32 ? TWO_POW_32 : TWO_POW_64) - before + now;
+      const wrapped = wrappedAmount(before, now);
       if (!pairedDown && wrapped <= limit) {
         delta = wrapped;
         if (reason === 'counted') reason = before < TWO_POW_32 ? 'wrap32' : 'wrap64';
@@ -229,8 +267,9 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
   // with what we last saw, not counted from zero a second time.
   if (prev !== null) {
     for (const failure of cur.failures) {
+      // It carries when it was last read, so that the growth since is judged over all that time.
       const kept = prev.interfaces.get(failure.name);
-      if (kept !== undefined && !next.interfaces.has(failure.name)) next.interfaces.set(failure.name, kept);
+      if (kept !== undefined && !cur.interfaces.some((i) => i.name === failure.name)) next.interfaces.set(failure.name, kept.seenAtMs === undefined ? { ...kept, seenAtMs: prev.timeMs } : kept);
     }
   }
   const sameBoot = prev !== null && prev.bootId === cur.bootId;
@@ -254,8 +293,10 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
   const deltas: InterfaceDelta[] = [];
   for (const iface of cur.interfaces) {
     const speed = speedOf(iface.name);
-    const limits = spanLimits(elapsedMs, speed);
     const before = prev.interfaces.get(iface.name);
+    // Back with the same ifindex after missing from readings: its counters ran on since it was last seen.
+    const returned = !rebooted && before?.seenAtMs !== undefined && before.ifindex !== null && before.ifindex === iface.ifindex ? before.seenAtMs : null;
+    const limits = returned === null ? spanLimits(elapsedMs, speed) : computeLimits(Math.max(1000, Math.ceil(cur.timeMs - returned)), speed);
     let result: Outcome;
     if (rebooted) {
       result = fromZero(iface.counters, 'rebooted', limits);
@@ -269,7 +310,7 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
     const c = result.counters;
     const delta: InterfaceDelta = {
       name: iface.name,
-      startMs,
+      startMs: returned !== null && !clockWentBack ? Math.min(returned, cur.timeMs) : startMs,
       endMs: cur.timeMs,
       counters: c,
       reason: result.reason,
