@@ -146,6 +146,10 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   const live = createLiveMonitor(source);
   const trafficService = createTrafficService({ traffic, runs, retention: config.retention, timezone: config.timezone, now });
   const startedAtMs = now();
+  // Issue #9: loaded only when turned on, so that with it off nothing of it costs memory or CPU.
+  const flows = config.flows.enabled
+    ? await (await import('./flows/index.js')).startFlows({ config, db, logger, now, pollIntervalSec: () => settings.interval().intervalSec })
+    : null;
   const ctx: AppContext = {
     config,
     version: readVersion(),
@@ -166,6 +170,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     alerts,
     device,
     sync,
+    flows,
   };
 
   const prune = () => {
@@ -193,6 +198,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   } catch (err) {
     await app.close();
     clearInterval(pruneTimer);
+    await flows?.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other program or set NETPULSE_PORT`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new StartupError(`cannot listen on ${config.host}: no such address on this machine (NETPULSE_HOST)`);
@@ -227,6 +233,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         live.close();
         await app.close();
         await collector.shutdown();
+        await flows?.close();
         await alerts.close();
         await sync?.stop({ finalSyncTimeoutMs: 3000 });
         db.close();
