@@ -113,13 +113,14 @@ function parseExactJson(text: string): unknown {
   return JSON.parse(text.replace(/("(?:bytes|packets)":\s*)(\d{16,})/g, '$1"$2"'));
 }
 
-function stripVolatile(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripVolatile);
+/** The object without its handles (anywhere) and, at the top (a set's), without its elements. */
+function stripVolatile(value: unknown, top = true): unknown {
+  if (Array.isArray(value)) return value.map((v) => stripVolatile(v, false));
   if (value === null || typeof value !== 'object') return value;
   const out: Json = {};
   for (const [k, v] of Object.entries(value as Json)) {
-    if (k === 'handle' || k === 'elem') continue;
-    out[k] = stripVolatile(v);
+    if (k === 'handle' || (top && k === 'elem')) continue;
+    out[k] = stripVolatile(v, false);
   }
   return out;
 }
