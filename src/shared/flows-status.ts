@@ -28,3 +28,21 @@ export function flowsOffStatus(): FlowsStatus {
   const reason = 'NETPULSE_FLOWS is off (set NETPULSE_FLOWS=on; it needs CAP_NET_ADMIN and nftables)';
   return { enabled: false, mode: null, parts: { hosts: { on: false, reason }, flows: { on: false, reason }, classify: { on: false, reason } } };
 }
+
+/** One row of GET /api/hosts; rx = what the host received. Counts are numbers (doubles are exact to 2^53). */
+export interface ApiHost {
+  id: string;
+  addresses: string[];
+  mac: string | null;
+  name: string | null;
+  name_source: string | null;
+  rx_bytes: number;
+  tx_bytes: number;
+  rx_packets: number;
+  tx_packets: number;
+}
+
+export interface ApiHostsResponse {
+  mode: 'router' | 'host';
+  data: ApiHost[];
+}

@@ -99,7 +99,7 @@ const macId = (mac: string) => `mac-${mac.replace(/:/g, '-')}`;
 
 test('router mode: per-host bytes equal each client link’s L3 bytes both ways, as a non-root user with only CAP_NET_ADMIN; stop removes the table', { skip: SKIP ?? false, timeout: 180_000 }, async (t) => {
   const lab: FlowsLab = await createRouterLab(t);
-  const { r, c1, c2 } = lab.names as Record<string, string>;
+  const { r, c1, c2 } = lab.names as Record<'r' | 'c1' | 'c2', string>;
   const before1 = await lab.quiet(c1, 'eth0');
   const before2 = await lab.quiet(c2, 'eth0');
   const np = await lab.startNetPulse(r, { dbPath: tempDb(t), env: FLOWS_ENV, wrap: WITH_NET_ADMIN });
@@ -135,7 +135,7 @@ test('router mode: per-host bytes equal each client link’s L3 bytes both ways,
 
 test('router mode: kill -9 and a restart while traffic flows still count every byte once', { skip: SKIP ?? false, timeout: 180_000 }, async (t) => {
   const lab = await createRouterLab(t);
-  const { r, c1 } = lab.names as Record<string, string>;
+  const { r, c1 } = lab.names as Record<'r' | 'c1', string>;
   const dbPath = tempDb(t);
   const before = await lab.quiet(c1, 'eth0');
   const first = await lab.startNetPulse(r, { dbPath, env: FLOWS_ENV });
@@ -160,7 +160,7 @@ test('router mode: kill -9 and a restart while traffic flows still count every b
 
 test('host mode: a machine that does not forward counts its remote peer both ways', { skip: SKIP ?? false, timeout: 120_000 }, async (t) => {
   const lab = await createHostLab(t);
-  const { h } = lab.names as Record<string, string>;
+  const { h } = lab.names as Record<'h', string>;
   const before = await lab.quiet(h, 'eth0');
   const np = await lab.startNetPulse(h, { dbPath: tempDb(t), env: FLOWS_ENV });
   const status = await waitHostsOn(np);
@@ -176,7 +176,7 @@ test('host mode: a machine that does not forward counts its remote peer both way
 
 test('without CAP_NET_ADMIN the server starts, creates no table, and /api/flows/status says why hosts are off', { skip: SKIP ?? false, timeout: 120_000 }, async (t) => {
   const lab = await createHostLab(t);
-  const { h } = lab.names as Record<string, string>;
+  const { h } = lab.names as Record<'h', string>;
   const np = await lab.startNetPulse(h, { dbPath: tempDb(t), env: FLOWS_ENV, wrap: [...NOBODY, '--'] });
   const status = await np.ok<Status>('GET', '/api/flows/status');
   assert.equal(status.enabled, true);
