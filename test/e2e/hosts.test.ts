@@ -47,7 +47,7 @@ test('Hosts page: the counted peer with its share and chart, renamed in place, a
   await page.screenshot({ path: screenshotPath('hosts-desktop') });
 
   await page.setViewportSize({ width: 390, height: 844 });
-  await waitUntil(async () => (await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)) || null, { message: 'no sideways scrolling at phone width', timeoutMs: 10_000 });
+  await waitUntil(async () => (await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')) <= 0 || null, { message: 'no sideways scrolling at phone width', timeoutMs: 10_000 });
   await page.screenshot({ path: screenshotPath('hosts-phone') });
   await np.stop();
 });
