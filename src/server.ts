@@ -151,6 +151,10 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   const live = createLiveMonitor(source);
   const trafficService = createTrafficService({ traffic, runs, retention: config.retention, timezone: config.timezone, now });
   const startedAtMs = now();
+  // Issue #9: loaded only when turned on, so that with it off nothing of it costs memory or CPU.
+  const flows = config.flows.enabled
+    ? await (await import('./flows/index.js')).startFlows({ config, db, logger, now, pollIntervalSec: () => settings.interval().intervalSec })
+    : null;
   const ctx: AppContext = {
     config,
     version: readVersion(),
@@ -171,6 +175,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     alerts,
     device,
     sync,
+    flows,
   };
 
   const prune = () => {
@@ -198,6 +203,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   } catch (err) {
     await app.close();
     clearInterval(pruneTimer);
+    await flows?.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other program or set NETPULSE_PORT`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new StartupError(`cannot listen on ${config.host}: no such address on this machine (NETPULSE_HOST)`);
@@ -234,7 +240,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         clearInterval(pruneTimer);
         live.close();
         await collector.shutdown({ timeoutMs: 1000 });
-        const peers = Promise.all([app.close(), alerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
+        const peers = Promise.all([app.close(), flows?.close(), alerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
         if (!(await settleWithin(peers, left()))) logger.warn({ budgetMs: SHUTDOWN_BUDGET_MS }, 'stopping: some connections did not close in time; leaving them');
         try {
           db.close();

@@ -16,6 +16,7 @@ import { registerConfigRoutes } from './routes/config.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerExportRoutes } from './routes/export.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerHostRoutes } from './routes/hosts.js';
 import { registerInterfaceRoutes } from './routes/interfaces.js';
 import { registerLiveRoutes } from './routes/live.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
@@ -148,6 +149,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerLiveRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);
+  registerHostRoutes(app, ctx);
 
   const indexHtml = path.join(ctx.config.frontendDir, 'index.html');
   const hasDashboard = fs.existsSync(indexHtml);

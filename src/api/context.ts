@@ -3,6 +3,7 @@ import type { Collector } from '../collector/collector.js';
 import type { CounterSource } from '../collector/counter-source.js';
 import type { LiveMonitor } from '../collector/live.js';
 import type { Config } from '../config/config.js';
+import type { FlowsFeature } from '../flows/index.js';
 import type { AlertsService } from '../services/alerts-service.js';
 import type { InterfacesService } from '../services/interfaces-service.js';
 import type { SettingsService } from '../services/settings-service.js';
@@ -41,4 +42,6 @@ export interface AppContext {
   device: DeviceIdentity;
   /** Replication to PostgreSQL and the all-devices view; null without NETPULSE_SYNC_URL. */
   sync: SyncService | null;
+  /** Per-host totals and flows (issue #9); null while NETPULSE_FLOWS is off (nothing of it is loaded then). */
+  flows: FlowsFeature | null;
 }

@@ -91,6 +91,8 @@ export function renderSystemdUnit(options: SystemdUnitOptions): string {
       "# MemoryDenyWriteExecute (V8's JIT needs it), SystemCallFilter (Node's io_uring use varies).",
       'CapabilityBoundingSet=',
       'AmbientCapabilities=',
+      '# Per-host totals (NETPULSE_FLOWS=on) add an nftables table and need CAP_NET_ADMIN: replace the two lines',
+      '# above with CapabilityBoundingSet=CAP_NET_ADMIN and AmbientCapabilities=CAP_NET_ADMIN.',
       'ProtectSystem=strict',
       inHome ? 'ProtectHome=read-only' : 'ProtectHome=yes',
     );

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { parseCidr, type Cidr } from './cidr.js';
 
 export const POLL_INTERVAL_MIN_SEC = 1;
 export const POLL_INTERVAL_MAX_SEC = 3600;
@@ -45,7 +46,24 @@ export interface Config {
   deviceName: string;
   /** Replication of the rollups to PostgreSQL (NETPULSE_SYNC_*). */
   sync: SyncConfig;
+  /** Per-host totals, flows and their classification (issue #9): off unless NETPULSE_FLOWS=on. */
+  flows: FlowsConfig;
 }
+
+export interface FlowsConfig {
+  /** NETPULSE_FLOWS=on: the nft table, per-host totals and the flows table (default off). */
+  enabled: boolean;
+  /** NETPULSE_CLASSIFY=on: label flows from DNS answers and TLS server names (default off: a privacy choice). */
+  classify: boolean;
+  /** NETPULSE_LAN_CIDRS: which addresses are "our" hosts. */
+  lanCidrs: Cidr[];
+  /** NETPULSE_FLOW_RETENTION_DAYS: how long flow names and details are kept (1–3650, default 7). */
+  retentionDays: number;
+  /** NETPULSE_DHCP_LEASES: a dnsmasq or odhcpd leases file that names hosts; null: none. */
+  leasesPath: string | null;
+}
+
+export const DEFAULT_LAN_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7', 'fe80::/10'] as const;
 
 export type ByteUnits = 'decimal' | 'binary';
 
@@ -106,6 +124,11 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_DEVICE_NAME', default: 'the host name', description: 'This instance\'s name in the all-devices view (1–64 characters).' },
   { name: 'NETPULSE_SYNC_URL', default: '(unset: no sync)', description: 'postgres://user:pass@host:5432/db — replicate the hour and day rollups to PostgreSQL and show every device that does.' },
   { name: 'NETPULSE_SYNC_INTERVAL', default: '60', description: 'Seconds between replication cycles, 5–3600.' },
+  { name: 'NETPULSE_FLOWS', default: 'off', description: 'on: add the nftables table `inet netpulse` and count bytes per host (needs CAP_NET_ADMIN and nftables). off: nothing is loaded or changed.' },
+  { name: 'NETPULSE_CLASSIFY', default: 'off', description: 'on: label flows by reading DNS answers and TLS server names (a privacy choice; needs NETPULSE_FLOWS=on).' },
+  { name: 'NETPULSE_LAN_CIDRS', default: DEFAULT_LAN_CIDRS.join(','), description: 'Comma-separated prefixes of "our" hosts (router mode counts these addresses).' },
+  { name: 'NETPULSE_FLOW_RETENTION_DAYS', default: '7', description: 'Days flow details and names are kept, 1–3650.' },
+  { name: 'NETPULSE_DHCP_LEASES', default: '(unset)', description: 'A dnsmasq (`/var/lib/misc/dnsmasq.leases`) or odhcpd leases file that names hosts.' },
 ];
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -245,6 +268,31 @@ function readDeviceName(env: Env): string {
   return name.slice(0, 64);
 }
 
+function readOnOff(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return false;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `"${env[name]}" is not on or off`);
+}
+
+function readLanCidrs(env: Env): Cidr[] {
+  const raw = env.NETPULSE_LAN_CIDRS?.trim();
+  const entries = (raw ? raw.split(',') : [...DEFAULT_LAN_CIDRS]).map((s) => s.trim()).filter((s) => s !== '');
+  if (entries.length === 0) throw new ConfigError('NETPULSE_LAN_CIDRS', 'names no prefix; expected e.g. 192.168.0.0/16,fd00::/8');
+  if (entries.length > 64) throw new ConfigError('NETPULSE_LAN_CIDRS', `${entries.length} prefixes; at most 64`);
+  const seen = new Map<string, Cidr>();
+  for (const e of entries) {
+    try {
+      const c = parseCidr(e);
+      seen.set(c.text, c);
+    } catch (err) {
+      throw new ConfigError('NETPULSE_LAN_CIDRS', (err as Error).message);
+    }
+  }
+  return [...seen.values()];
+}
+
 function readPath(env: Env, name: string, fallback: string, cwd: string): string {
   const raw = env[name]?.trim();
   return path.resolve(cwd, raw ? raw : fallback);
@@ -284,6 +332,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     sync: {
       url: readSyncUrl(env),
       intervalSec: readInt(env, 'NETPULSE_SYNC_INTERVAL', 60, 5, 3600),
+    },
+    flows: {
+      enabled: readOnOff(env, 'NETPULSE_FLOWS'),
+      classify: readOnOff(env, 'NETPULSE_CLASSIFY'),
+      lanCidrs: readLanCidrs(env),
+      retentionDays: readInt(env, 'NETPULSE_FLOW_RETENTION_DAYS', 7, 1, 3650),
+      leasesPath: env.NETPULSE_DHCP_LEASES?.trim() ? readPath(env, 'NETPULSE_DHCP_LEASES', '', cwd) : null,
     },
   };
 }

@@ -93,8 +93,9 @@ function coveredSeconds(bucketStart: number, bucketEnd: number, runs: readonly C
 }
 
 export function createTrafficService(deps: {
-  traffic: TrafficRepo;
-  runs: RunsRepo;
+  /** The interfaces' rollups, or any store of the same tiers (the per-host rollups). */
+  traffic: Pick<TrafficRepo, 'series' | 'totalsInterfaces'>;
+  runs: Pick<RunsRepo, 'overlapping'>;
   retention: RetentionConfig;
   timezone: string;
   now: () => number;

@@ -26,14 +26,15 @@ interface RunRow {
   ended_at: number | null;
 }
 
-export function createRunsRepo(db: Db): RunsRepo {
-  const insert = db.prepare('INSERT INTO collector_runs (started_at, last_poll_at) VALUES (?, ?)');
-  const update = db.prepare('UPDATE collector_runs SET last_poll_at = ? WHERE id = ?');
-  const close = db.prepare('UPDATE collector_runs SET ended_at = ?, last_poll_at = MAX(last_poll_at, ?) WHERE id = ?');
+/** `table`: collector_runs (the interfaces), or another table of the same shape (host_runs: per-host counting). */
+export function createRunsRepo(db: Db, table: 'collector_runs' | 'host_runs' = 'collector_runs'): RunsRepo {
+  const insert = db.prepare(`INSERT INTO ${table} (started_at, last_poll_at) VALUES (?, ?)`);
+  const update = db.prepare(`UPDATE ${table} SET last_poll_at = ? WHERE id = ?`);
+  const close = db.prepare(`UPDATE ${table} SET ended_at = ?, last_poll_at = MAX(last_poll_at, ?) WHERE id = ?`);
   const select = db.prepare<[number, number], RunRow>(
-    'SELECT id, started_at, last_poll_at, ended_at FROM collector_runs WHERE last_poll_at >= ? AND started_at < ? ORDER BY started_at',
+    `SELECT id, started_at, last_poll_at, ended_at FROM ${table} WHERE last_poll_at >= ? AND started_at < ? ORDER BY started_at`,
   );
-  const first = db.prepare<[], { s: number | null }>('SELECT MIN(started_at) AS s FROM collector_runs');
+  const first = db.prepare<[], { s: number | null }>(`SELECT MIN(started_at) AS s FROM ${table}`);
   return {
     begin(startedAt, pollAt) {
       return Number(insert.run(startedAt, pollAt).lastInsertRowid);

@@ -20,9 +20,10 @@ export function hasChromium(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 
-export function launchBrowser(): Promise<Browser> {
+/** executablePath: another Chromium, or a wrapper that starts it (e.g. inside a network namespace). */
+export function launchBrowser(executablePath: string = CHROMIUM_PATH): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath,
     headless: true,
     args: [
       '--no-sandbox',

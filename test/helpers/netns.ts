@@ -156,7 +156,7 @@ export interface VethLab {
   /** Starts a sender in B without waiting for it. */
   startSender(options: SendOptions): SenderProcess;
   /** Starts `netpulse serve` inside A on the given database and waits until it answers. */
-  startNetPulse(options: { dbPath: string; port?: number; env?: Record<string, string> }): Promise<NetPulseProcess>;
+  startNetPulse(options: StartNetPulseOptions): Promise<NetPulseProcess>;
 }
 
 let labCount = 0;
@@ -295,90 +295,108 @@ export async function createVethLab(t: TestContext): Promise<VethLab> {
     async send(options) {
       return lab.startSender(options).done;
     },
-    async startNetPulse({ dbPath, port = 8000, env = {} }) {
-      const url = `http://127.0.0.1:${port}`;
-      const child = spawn('ip', ['netns', 'exec', nsA, process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          NETPULSE_DB_PATH: dbPath,
-          NETPULSE_PORT: String(port),
-          NETPULSE_HOST: '127.0.0.1',
-          NETPULSE_POLL_INTERVAL: '1',
-          NETPULSE_LOG_LEVEL: 'warn',
-          NETPULSE_TZ: 'UTC',
-          ...env,
-        },
-      });
-      children.add(child);
-      let output = '';
-      const keep = (d: Buffer) => {
-        output = (output + d.toString()).slice(-65_536);
-      };
-      child.stdout!.on('data', keep);
-      child.stderr!.on('data', keep);
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-        child.once('exit', (code, signal) => {
-          children.delete(child);
-          resolve({ code, signal });
-        });
-      });
-      let gone = false;
-      void exited.then(() => (gone = true));
-
-      const request = async (method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<HttpAnswer> => {
-        const args = ['-sS', '-m', '20', '-X', method, '-w', '\n%{http_code}'];
-        if (body !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', JSON.stringify(body));
-        const text = await exec(nsA, CURL, [...args, url + path]);
-        const cut = text.lastIndexOf('\n');
-        const status = Number(text.slice(cut + 1));
-        const raw = text.slice(0, cut);
-        let parsed: unknown = raw;
-        try {
-          parsed = JSON.parse(raw);
-        } catch {
-          // not JSON: keep the text
-        }
-        return { status, body: parsed };
-      };
-
-      const np: NetPulseProcess = {
-        pid: child.pid!,
-        url,
-        exited,
-        output: () => output,
-        request,
-        async ok<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) {
-          const answer = await request(method, path, body);
-          if (answer.status !== 200) {
-            const log = answer.status >= 500 ? `\n--- Net-Pulse output (last lines) ---\n${output.split('\n').slice(-15).join('\n')}` : '';
-            throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}${log}`);
-          }
-          return answer.body as T;
-        },
-        async kill9() {
-          process.kill(np.pid, 'SIGKILL');
-          await exited;
-        },
-        async stop() {
-          process.kill(np.pid, 'SIGTERM');
-          await exited;
-        },
-      };
-      await waitFor(
-        `Net-Pulse (pid ${np.pid}) to answer at ${url} in ${nsA}`,
-        async () => {
-          if (gone) throw new WaitAborted(`Net-Pulse exited during start:\n${output}`);
-          const answer = await request('GET', '/collector/status').catch(() => null);
-          return answer?.status === 200 ? true : undefined;
-        },
-        { timeoutMs: 30_000, everyMs: 100 },
-      ).catch((err: unknown) => {
-        throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- Net-Pulse output ---\n${output}`);
-      });
-      return np;
+    startNetPulse(options) {
+      return startNetPulseInNamespace(nsA, children, options);
     },
   };
   return lab;
+}
+
+export interface StartNetPulseOptions {
+  dbPath: string;
+  port?: number;
+  env?: Record<string, string>;
+  /** A command the server runs under inside the namespace, e.g. setpriv with its arguments. */
+  wrap?: string[];
+}
+
+/**
+ * Starts `netpulse serve` inside namespace `ns` (ip netns exec), tracks the child in `children` (killed by PID
+ * in the lab's cleanup) and waits until it answers at 127.0.0.1:<port> in that namespace.
+ */
+export async function startNetPulseInNamespace(ns: string, children: Set<ChildProcess>, { dbPath, port = 8000, env = {}, wrap = [] }: StartNetPulseOptions): Promise<NetPulseProcess> {
+  const exec = async (command: string, args: string[]): Promise<string> =>
+    (await execFileAsync('ip', ['netns', 'exec', ns, command, ...args], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn('ip', ['netns', 'exec', ns, ...wrap, process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      NETPULSE_DB_PATH: dbPath,
+      NETPULSE_PORT: String(port),
+      NETPULSE_HOST: '127.0.0.1',
+      NETPULSE_POLL_INTERVAL: '1',
+      NETPULSE_LOG_LEVEL: 'warn',
+      NETPULSE_TZ: 'UTC',
+      ...env,
+    },
+  });
+  children.add(child);
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-65_536);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  let gone = false;
+  void exited.then(() => (gone = true));
+
+  const request = async (method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<HttpAnswer> => {
+    const args = ['-sS', '-m', '20', '-X', method, '-w', '\n%{http_code}'];
+    if (body !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', JSON.stringify(body));
+    const text = await exec(CURL, [...args, url + path]);
+    const cut = text.lastIndexOf('\n');
+    const status = Number(text.slice(cut + 1));
+    const raw = text.slice(0, cut);
+    let parsed: unknown = raw;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status, body: parsed };
+  };
+
+  const np: NetPulseProcess = {
+    pid: child.pid!,
+    url,
+    exited,
+    output: () => output,
+    request,
+    async ok<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) {
+      const answer = await request(method, path, body);
+      if (answer.status !== 200) {
+        const log = answer.status >= 500 ? `\n--- Net-Pulse output (last lines) ---\n${output.split('\n').slice(-15).join('\n')}` : '';
+        throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}${log}`);
+      }
+      return answer.body as T;
+    },
+    async kill9() {
+      process.kill(np.pid, 'SIGKILL');
+      await exited;
+    },
+    async stop() {
+      process.kill(np.pid, 'SIGTERM');
+      await exited;
+    },
+  };
+  await waitFor(
+    `Net-Pulse (pid ${np.pid}) to answer at ${url} in ${ns}`,
+    async () => {
+      if (gone) throw new WaitAborted(`Net-Pulse exited during start:\n${output}`);
+      const answer = await request('GET', '/collector/status').catch(() => null);
+      return answer?.status === 200 ? true : undefined;
+    },
+    { timeoutMs: 30_000, everyMs: 100 },
+  ).catch((err: unknown) => {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- Net-Pulse output ---\n${output}`);
+  });
+  return np;
 }

@@ -2,6 +2,7 @@ import { sql as init } from './001-init.js';
 import { sql as usageSync } from './002-usage-sync.js';
 import { sql as monitoredTotals } from './003-monitored-totals.js';
 import { sql as counterGaps } from './004-counter-gaps.js';
+import { sql as hosts } from './005-hosts.js';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'usage-sync', sql: usageSync },
   { version: 3, name: 'monitored-totals', sql: monitoredTotals },
   { version: 4, name: 'counter-gaps', sql: counterGaps },
+  { version: 5, name: 'hosts', sql: hosts },
 ];

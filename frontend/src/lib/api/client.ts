@@ -31,6 +31,7 @@ import {
   parseTraffic,
   parseUsage,
 } from './parse';
+import { hostTrafficPath, hostsPath, parseFlowsStatus, parseHosts } from './hosts';
 
 export type ApiFailure =
   | { kind: 'network' }
@@ -201,6 +202,13 @@ export function createApiClient(deps: ApiClientDeps) {
     getAlerts: (limit: number, signal?: AbortSignal): Promise<ApiAlertsResponse> =>
       request(`/api/alerts?limit=${limit}`, parseAlerts, { signal }),
     getDevices: (signal?: AbortSignal): Promise<ApiDevicesResponse> => request('/api/devices', parseDevices, { signal }),
+    // Per-host totals (issue #9).
+    getFlowsStatus: (signal?: AbortSignal) => request('/api/flows/status', parseFlowsStatus, { signal }),
+    getHosts: (windowHours: number, signal?: AbortSignal) => request(hostsPath(windowHours), parseHosts, { signal }),
+    getHostTraffic: (id: string, windowHours: number, groupMinutes: number, signal?: AbortSignal): Promise<ApiTrafficResponse> =>
+      request(hostTrafficPath(id, windowHours, groupMinutes), parseTraffic, { signal }),
+    renameHost: (id: string, name: string | null) =>
+      request(`/api/hosts/${encodeURIComponent(id)}`, (json) => json as { id: string; name: string | null }, { method: 'PUT', body: { name } }),
   };
 }
 

@@ -1,8 +1,9 @@
-/** Hash routes: #/ is the dashboard, #/usage the usage view, #/settings the settings page. */
-export type Route = 'dashboard' | 'usage' | 'settings';
+/** Hash routes: #/ is the dashboard, #/usage the usage view, #/hosts the per-host totals, #/settings the settings page. */
+export type Route = 'dashboard' | 'usage' | 'hosts' | 'settings';
 
 export function routeFromHash(hash: string): Route {
   if (/^#\/?settings\/?(\?.*)?$/.test(hash)) return 'settings';
   if (/^#\/?usage\/?(\?.*)?$/.test(hash)) return 'usage';
+  if (/^#\/?hosts\/?(\?.*)?$/.test(hash)) return 'hosts';
   return 'dashboard';
 }
