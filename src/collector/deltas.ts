@@ -52,7 +52,7 @@ export const SUSPECT_FACTOR = 2n;
  */
 const MIN_FRAME_BYTES = 64n;
 
-export type DeltaReason = 'counted' | 'wrap32' | 'wrap64' | 'reset' | 'appeared' | 'recreated' | 'rebooted' | 'implausible';
+export type DeltaReason = 'counted' | 'wrap32' | 'wrap64' | 'reset' | 'appeared' | 'recreated' | 'rebooted' | 'renamed' | 'implausible';
 
 export interface InterfaceState {
   ifindex: number | null;
@@ -293,9 +293,23 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
   // The time the links had: monotonic when measured, else the wall-clock span (since boot after a reboot).
   const elapsedMs = monotonicMs !== null && monotonicMs >= 0 ? monotonicMs : cur.timeMs - (rebooted ? bootStartMs : prev.timeMs);
   const deltas: InterfaceDelta[] = [];
+  let vanished: Map<number, [string, InterfaceState]> | null = null;
   for (const iface of cur.interfaces) {
     const speed = speedOf(iface.name);
-    const before = prev.interfaces.get(iface.name);
+    let before = prev.interfaces.get(iface.name);
+    let renamedFrom: string | null = null;
+    if (before === undefined && !rebooted && iface.ifindex !== null) {
+      // A new name with the ifindex of one that is no longer there: the same device, renamed
+      // (ip link set … name …). It carries on from the old name's last reading; the old name is forgotten.
+      vanished ??= vanishedByIfindex(prev, cur);
+      const old = vanished.get(iface.ifindex);
+      if (old !== undefined) {
+        renamedFrom = old[0];
+        before = { ...old[1], seenAtMs: old[1].seenAtMs ?? prev.timeMs };
+        vanished.delete(iface.ifindex);
+        next.interfaces.delete(renamedFrom);
+      }
+    }
     // Back with the same ifindex after missing from readings: its counters ran on since it was last seen.
     const returned = !rebooted && before?.seenAtMs !== undefined && before.ifindex !== null && before.ifindex === iface.ifindex ? before.seenAtMs : null;
     const limits = returned === null ? spanLimits(elapsedMs, speed) : computeLimits(Math.max(1000, Math.ceil(cur.timeMs - returned)), speed);
@@ -308,6 +322,7 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
       result = fromZero(iface.counters, 'recreated', limits);
     } else {
       result = deltaOfSameInterface(before.counters, iface.counters, limits);
+      if (renamedFrom !== null && result.reason !== 'implausible') result = { ...result, reason: 'renamed' };
     }
     const c = result.counters;
     const delta: InterfaceDelta = {
@@ -322,6 +337,15 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
     deltas.push(delta);
   }
   return { baseline: false, clockWentBack, deltas, next };
+}
+
+/** Interfaces of `prev` (with an ifindex) that `cur` doesn't have, by ifindex. */
+function vanishedByIfindex(prev: CounterState, cur: CounterReading): Map<number, [string, InterfaceState]> {
+  const present = new Set(cur.interfaces.map((i) => i.name));
+  for (const f of cur.failures) present.add(f.name);
+  const out = new Map<number, [string, InterfaceState]>();
+  for (const [name, s] of prev.interfaces) if (s.ifindex !== null && !present.has(name)) out.set(s.ifindex, [name, s]);
+  return out;
 }
 
 function unknownSpeed(): number | null {
