@@ -16,8 +16,8 @@
  *   its counters count from zero. So does everything after a reboot (the boot id changed): the counters
  *   started at zero when the machine booted, which was after our previous reading.
  * - Nothing is ever counted that the link could not have carried: every delta of an interface (grown,
- *   wrapped or from zero) is at most SUSPECT_FACTOR × link speed × elapsed time (packets: 200 Mpps), and
- *   below 2^63. When one is not, the reading is no traffic but a glitch or a replaced device (a reset to huge
+ *   wrapped or from zero) is at most SUSPECT_FACTOR × link speed × elapsed time (packets, errors, drops:
+ *   that over 64 bytes a frame; packets: never more than their direction's bytes), and below 2^63. When one is not, the reading is no traffic but a glitch or a replaced device (a reset to huge
  *   values): the interface is 'implausible' — nothing counted, the current reading becomes its baseline, and
  *   the caller warns and marks the interval.
  * - The time a link had is the monotonic time between the readings when the caller knows it (same process),
@@ -45,10 +45,14 @@ const UNKNOWN_SPEED_MBPS = 100_000;
 const MIN_LINK_SPEED_MBPS = 1000;
 /** A link is never credited with more than this many times its speed; above the speed itself it is suspect. */
 export const SUSPECT_FACTOR = 2n;
-/** Packets per second no link carries (minimum-size frames at 100 Gbit/s are ~150 Mpps). */
-const MAX_PACKETS_PER_SEC = 200_000_000n;
+/**
+ * Packets (and errors, drops) are bounded by the link's plausible bytes at the least a frame takes in
+ * /proc/net/dev (60 bytes; 64 here): a 32-bit packet counter reset from a small value must not pass for a
+ * wrap of 4 billion packets. Packets are also never more than the bytes of their direction.
+ */
+const MIN_FRAME_BYTES = 64n;
 
-export type DeltaReason = 'counted' | 'wrap32' | 'wrap64' | 'reset' | 'appeared' | 'recreated' | 'rebooted' | 'implausible';
+export type DeltaReason = 'counted' | 'wrap32' | 'wrap64' | 'reset' | 'appeared' | 'recreated' | 'rebooted' | 'renamed' | 'implausible';
 
 export interface InterfaceState {
   ifindex: number | null;
@@ -169,11 +173,8 @@ function min(a: bigint, b: bigint): bigint {
 function computeLimits(ms: number, speedMbps: number | null): SpanLimits {
   const mbps = speedMbps !== null && speedMbps > 0 ? Math.max(speedMbps, MIN_LINK_SPEED_MBPS) : UNKNOWN_SPEED_MBPS;
   const nominalBytes = (BigInt(Math.round(mbps * 1000)) * 1000n * BigInt(ms)) / 8n / 1000n;
-  return {
-    bytes: min(nominalBytes * SUSPECT_FACTOR, MAX_STORED_DELTA),
-    counts: min((MAX_PACKETS_PER_SEC * BigInt(ms)) / 1000n, MAX_STORED_DELTA),
-    nominalBytes,
-  };
+  const bytes = min(nominalBytes * SUSPECT_FACTOR, MAX_STORED_DELTA);
+  return { bytes, counts: bytes / MIN_FRAME_BYTES, nominalBytes };
 }
 
 /**
@@ -239,7 +240,8 @@ function deltaOfSameInterface(prev: RawCounters, cur: RawCounters, limits: SpanL
   for (const field of COUNTER_FIELDS) {
     const before = prev[field];
     const now = cur[field];
-    const limit = limitOf(field, limits);
+    // COUNTER_FIELDS has the bytes before the packets: a direction's packets never exceed its bytes.
+    const limit = field === 'rxPackets' ? min(limits.counts, out.rxBytes) : field === 'txPackets' ? min(limits.counts, out.txBytes) : limitOf(field, limits);
     let delta: bigint;
     if (now >= before) {
       delta = now === before ? 0n : now - before;
@@ -291,9 +293,23 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
   // The time the links had: monotonic when measured, else the wall-clock span (since boot after a reboot).
   const elapsedMs = monotonicMs !== null && monotonicMs >= 0 ? monotonicMs : cur.timeMs - (rebooted ? bootStartMs : prev.timeMs);
   const deltas: InterfaceDelta[] = [];
+  let vanished: Map<number, [string, InterfaceState]> | null = null;
   for (const iface of cur.interfaces) {
     const speed = speedOf(iface.name);
-    const before = prev.interfaces.get(iface.name);
+    let before = prev.interfaces.get(iface.name);
+    let renamedFrom: string | null = null;
+    if (before === undefined && !rebooted && iface.ifindex !== null) {
+      // A new name with the ifindex of one that is no longer there: the same device, renamed
+      // (ip link set … name …). It carries on from the old name's last reading; the old name is forgotten.
+      vanished ??= vanishedByIfindex(prev, cur);
+      const old = vanished.get(iface.ifindex);
+      if (old !== undefined) {
+        renamedFrom = old[0];
+        before = { ...old[1], seenAtMs: old[1].seenAtMs ?? prev.timeMs };
+        vanished.delete(iface.ifindex);
+        next.interfaces.delete(renamedFrom);
+      }
+    }
     // Back with the same ifindex after missing from readings: its counters ran on since it was last seen.
     const returned = !rebooted && before?.seenAtMs !== undefined && before.ifindex !== null && before.ifindex === iface.ifindex ? before.seenAtMs : null;
     const limits = returned === null ? spanLimits(elapsedMs, speed) : computeLimits(Math.max(1000, Math.ceil(cur.timeMs - returned)), speed);
@@ -306,6 +322,7 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
       result = fromZero(iface.counters, 'recreated', limits);
     } else {
       result = deltaOfSameInterface(before.counters, iface.counters, limits);
+      if (renamedFrom !== null && result.reason !== 'implausible') result = { ...result, reason: 'renamed' };
     }
     const c = result.counters;
     const delta: InterfaceDelta = {
@@ -320,6 +337,15 @@ export function computeDeltas(prev: CounterState | null, cur: CounterReading, op
     deltas.push(delta);
   }
   return { baseline: false, clockWentBack, deltas, next };
+}
+
+/** Interfaces of `prev` (with an ifindex) that `cur` doesn't have, by ifindex. */
+function vanishedByIfindex(prev: CounterState, cur: CounterReading): Map<number, [string, InterfaceState]> {
+  const present = new Set(cur.interfaces.map((i) => i.name));
+  for (const f of cur.failures) present.add(f.name);
+  const out = new Map<number, [string, InterfaceState]>();
+  for (const [name, s] of prev.interfaces) if (s.ifindex !== null && !present.has(name)) out.set(s.ifindex, [name, s]);
+  return out;
 }
 
 function unknownSpeed(): number | null {

@@ -221,3 +221,18 @@ test('computeDeltas accepts a fractional link speed (systeminformation reports W
   const fast = computeDeltas(prev, reading(T0 + 1000, [{ name: 'wlan0', c: { rxBytes: 200_000_000n } }]), { speedMbps: () => 866.7 });
   assert.equal(fast.deltas[0]?.suspect, true);
 });
+
+test('computeDeltas carries a renamed interface (same ifindex, new name) on from the old name\'s last reading', () => {
+  const prev = state(reading(T0, [{ name: 'eth1', ifindex: 7, c: { rxBytes: 9_000_000n, txBytes: 100n } }]));
+  const r = computeDeltas(prev, reading(T0 + 1000, [{ name: 'wan0', ifindex: 7, c: { rxBytes: 9_000_500n, txBytes: 130n } }]), { speedMbps: () => 1000 });
+  assert.deepEqual([r.deltas[0]?.name, r.deltas[0]?.reason, r.deltas[0]?.counters.rxBytes, r.deltas[0]?.counters.txBytes], ['wan0', 'renamed', 500n, 30n]);
+  assert.equal(r.next.interfaces.has('eth1'), false, 'the old name is forgotten: renamed back, it is not compared with stale counters');
+});
+
+test('computeDeltas compares an interface back with the same ifindex (moved to another namespace and back) with its last reading', () => {
+  const prev = state(reading(T0, [{ name: 'veth0', ifindex: 7, c: { rxBytes: 2_000_000n } }]));
+  const away = computeDeltas(prev, reading(T0 + 1000, []));
+  assert.equal(away.next.interfaces.get('veth0')?.seenAtMs, T0);
+  const back = computeDeltas(away.next, reading(T0 + 5000, [{ name: 'veth0', ifindex: 7, c: { rxBytes: 2_000_700n } }]));
+  assert.deepEqual([back.deltas[0]?.reason, back.deltas[0]?.counters.rxBytes, back.deltas[0]?.startMs], ['counted', 700n, T0]);
+});
