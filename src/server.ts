@@ -187,11 +187,24 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   }, PRUNE_EVERY_MS);
   pruneTimer.unref();
 
+  // QoS (issue #10) changes the machine: only with NETPULSE_QOS=on, and only then is its code loaded.
+  if (config.qosEnabled) {
+    try {
+      const { startQos } = await import('./qos/start.js');
+      ctx.qos = await startQos({ configRepo, logger, now, interfaces, alerts });
+    } catch (err) {
+      ctx.qos = null;
+      ctx.qosUnavailableReason = `QoS could not start: ${err instanceof Error ? err.message : String(err)}`;
+      logger.error({ err }, 'QoS could not start');
+    }
+  }
+
   const app = await buildApp(ctx, { logger });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
+    await ctx.qos?.close();
     clearInterval(pruneTimer);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other program or set NETPULSE_PORT`);
@@ -226,6 +239,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         clearInterval(pruneTimer);
         live.close();
         await app.close();
+        await ctx.qos?.close();
         await collector.shutdown();
         await alerts.close();
         await sync?.stop({ finalSyncTimeoutMs: 3000 });

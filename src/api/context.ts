@@ -3,6 +3,7 @@ import type { Collector } from '../collector/collector.js';
 import type { CounterSource } from '../collector/counter-source.js';
 import type { LiveMonitor } from '../collector/live.js';
 import type { Config } from '../config/config.js';
+import type { QosService } from '../qos/qos-service.js';
 import type { AlertsService } from '../services/alerts-service.js';
 import type { InterfacesService } from '../services/interfaces-service.js';
 import type { SettingsService } from '../services/settings-service.js';
@@ -41,4 +42,8 @@ export interface AppContext {
   device: DeviceIdentity;
   /** Replication to PostgreSQL and the all-devices view; null without NETPULSE_SYNC_URL. */
   sync: SyncService | null;
+  /** QoS (issue #10): loaded only with NETPULSE_QOS=on; absent or null otherwise. */
+  qos?: QosService | null;
+  /** Why QoS is not available (off, or its start failed), for GET /api/qos. */
+  qosUnavailableReason?: string | null;
 }

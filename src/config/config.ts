@@ -45,6 +45,8 @@ export interface Config {
   deviceName: string;
   /** Replication of the rollups to PostgreSQL (NETPULSE_SYNC_*). */
   sync: SyncConfig;
+  /** NETPULSE_QOS=on: QoS may change the machine's qdiscs and nftables (issue #10). Default off. */
+  qosEnabled: boolean;
 }
 
 export type ByteUnits = 'decimal' | 'binary';
@@ -106,6 +108,7 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_DEVICE_NAME', default: 'the host name', description: 'This instance\'s name in the all-devices view (1–64 characters).' },
   { name: 'NETPULSE_SYNC_URL', default: '(unset: no sync)', description: 'postgres://user:pass@host:5432/db — replicate the hour and day rollups to PostgreSQL and show every device that does.' },
   { name: 'NETPULSE_SYNC_INTERVAL', default: '60', description: 'Seconds between replication cycles, 5–3600.' },
+  { name: 'NETPULSE_QOS', default: 'off', description: 'on: allow QoS (shaping, priority classes, DSCP marking, policing) to change this machine\'s qdiscs and nftables; needs CAP_NET_ADMIN. off: the QoS code is not even loaded.' },
 ];
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -245,6 +248,13 @@ function readDeviceName(env: Env): string {
   return name.slice(0, 64);
 }
 
+function readOnOff(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw || raw === 'off' || raw === '0' || raw === 'false') return false;
+  if (raw === 'on' || raw === '1' || raw === 'true') return true;
+  throw new ConfigError(name, `"${env[name]}" is not on or off`);
+}
+
 function readPath(env: Env, name: string, fallback: string, cwd: string): string {
   const raw = env[name]?.trim();
   return path.resolve(cwd, raw ? raw : fallback);
@@ -285,5 +295,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       url: readSyncUrl(env),
       intervalSec: readInt(env, 'NETPULSE_SYNC_INTERVAL', 60, 5, 3600),
     },
+    qosEnabled: readOnOff(env, 'NETPULSE_QOS'),
   };
 }
