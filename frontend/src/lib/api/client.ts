@@ -31,6 +31,7 @@ import {
   parseTraffic,
   parseUsage,
 } from './parse';
+import { parseQosApply, parseQosClasses, parseQosConfirm, parseQosView, type QosConfig } from '../qos/qos-api';
 
 export type ApiFailure =
   | { kind: 'network' }
@@ -104,7 +105,7 @@ export interface ApiClientDeps {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal | undefined;
 }
@@ -201,6 +202,14 @@ export function createApiClient(deps: ApiClientDeps) {
     getAlerts: (limit: number, signal?: AbortSignal): Promise<ApiAlertsResponse> =>
       request(`/api/alerts?limit=${limit}`, parseAlerts, { signal }),
     getDevices: (signal?: AbortSignal): Promise<ApiDevicesResponse> => request('/api/devices', parseDevices, { signal }),
+    // QoS (issue #10)
+    getQos: (signal?: AbortSignal) => request('/api/qos', parseQosView, { signal }),
+    getQosClasses: (signal?: AbortSignal) => request('/api/qos/classes', parseQosClasses, { signal }),
+    saveQos: (config: QosConfig) => request('/api/qos', parseQosView, { method: 'PUT', body: config }),
+    applyQos: (confirmWithinSeconds: number, dryRun: boolean) =>
+      request('/api/qos/apply', parseQosApply, { method: 'POST', body: { confirm_within_seconds: confirmWithinSeconds, dry_run: dryRun } }),
+    confirmQos: () => request('/api/qos/confirm', parseQosConfirm, { method: 'POST' }),
+    removeQos: () => request('/api/qos', parseQosView, { method: 'DELETE' }),
   };
 }
 
