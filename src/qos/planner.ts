@@ -201,7 +201,7 @@ export function planApply(config: QosConfig, caps: QosCapabilities, present: Qos
   const dev = config.interface;
   const notes: string[] = [];
   const leaf = leafKind(caps);
-  if (leaf !== 'cake') notes.push(`leaves are ${leaf}: ${caps.cake.reason ?? 'cake is missing'}${leaf === 'pfifo' ? `; ${caps.fq_codel.reason ?? 'fq_codel is missing'}` : ''}`);
+  if (leaf !== 'cake') notes.push(`leaves are ${leaf} (cake: ${caps.cake.reason ?? 'missing'}${leaf === 'pfifo' ? `; fq_codel: ${caps.fq_codel.reason ?? 'missing'}` : ''})`);
   const download = config.download_kbit !== null && caps.ifb.available;
   if (config.download_kbit !== null && !download) notes.push(`download is not shaped: ${caps.ifb.reason ?? 'no ifb'}`);
   const ifb = download ? ifbName(dev) : null;

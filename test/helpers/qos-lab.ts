@@ -194,7 +194,7 @@ export async function createQosLab(t: TestContext): Promise<QosLab> {
     });
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     // A script the test stopped (a signal) ended as asked; only a non-zero exit is a failure.
-    const exited = new Promise<void>((resolve, reject) => child.once('exit', (code, signal) => (code === 0 || signal !== null ? resolve() : reject(new Error(`node script in ${where} exited ${code}: ${err.slice(-500)}`)))));
+    const exited = new Promise<void>((resolve, reject) => child.once('close', (code, signal) => (code === 0 || signal !== null ? resolve() : reject(new Error(`node script in ${where} exited ${code}: ${err.slice(-500)}`)))));
     exited.catch(() => undefined);
     const line = (match: (l: string) => boolean, timeoutMs = 30_000) =>
       new Promise<string>((resolve, reject) => {
@@ -207,10 +207,19 @@ export async function createQosLab(t: TestContext): Promise<QosLab> {
           } else waiters.push(check);
         };
         check();
-        void exited.catch((e: unknown) => {
-          clearTimeout(timer);
-          reject(e);
-        });
+        // The script ended: what it printed is all there will be.
+        exited.then(
+          () => {
+            if (lines.find(match) === undefined) {
+              clearTimeout(timer);
+              reject(new Error(`a script in ${where} ended without the awaited line: ${err.slice(-300)}`));
+            }
+          },
+          (e: unknown) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        );
       });
     return { child, line, exited };
   };
