@@ -80,7 +80,7 @@ async function outer(): Promise<void> {
     ip('-n', ns, 'link', 'set', 'v0', 'up');
     ip('-n', ns, 'link', 'set', 'v1', 'up');
     const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', 'bench/qos.ts', '--inner'], { cwd: ROOT, encoding: 'utf8' });
-    const r = JSON.parse(out) as Record<string, Stat> & { probeMs: number; lines: number; leaf: string };
+    const r = JSON.parse(out) as Record<"apply" | "reapply" | "remove" | "netlink" | "spawned", Stat> & { probeMs: number; lines: number; leaf: string };
     const f = (s: Stat) => `median ${s.median.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms`;
     const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
     const section = [
