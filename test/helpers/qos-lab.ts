@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { CURL, REPO_ROOT, WaitAborted, waitFor, type HttpAnswer } from './netns.js';
+import { CURL, REPO_ROOT, WaitAborted, killChildren, waitFor, type HttpAnswer } from './netns.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -130,17 +130,7 @@ export async function createQosLab(t: TestContext): Promise<QosLab> {
   };
 
   t.after(async () => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-        await Promise.race([exited, sleep(5000)]);
-      }
-    }
+    await killChildren(children);
     for (const name of Object.values(ns)) await execFileAsync('ip', ['netns', 'del', name]).catch(() => undefined);
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
