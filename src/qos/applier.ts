@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import { CAPABILITY_NAMES, QOS_MAJOR, QOS_TABLE, ifbName, type Capability, type QosCapabilities, type QosPlan, type RemovePlan } from './planner.js';
+import { CAPABILITY_NAMES, QOS_MAJOR, QOS_TABLE, type Capability, type QosCapabilities, type QosPlan, type RemovePlan } from './planner.js';
 
 export class ToolError extends Error {
   constructor(
@@ -234,4 +234,3 @@ export function createQosApplier(options: { run?: ToolRunner; probeName?: string
   return applier;
 }
 
-export { ifbName };
