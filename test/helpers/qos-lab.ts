@@ -250,7 +250,8 @@ export async function createQosLab(t: TestContext): Promise<QosLab> {
           if (gone) throw new WaitAborted(`Net-Pulse exited during start:\n${output}`);
           return /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
         },
-        { timeoutMs: 60_000, everyMs: 100 },
+        // Generous: a start transpiles the server with tsx, which takes minutes on a shared machine under load.
+        { timeoutMs: 180_000, everyMs: 200 },
       );
       const request = async (method: string, urlPath: string, body?: unknown): Promise<HttpAnswer> => {
         const args = ['-sS', '-m', '30', '-X', method, '-w', '\n%{http_code}'];
