@@ -19,7 +19,7 @@ import { WAN_IF, createQosLab, qosLabSkipReason } from '../helpers/qos-lab.js';
 
 const SKIP = qosLabSkipReason() ?? (hasChromium() ? null : CHROMIUM_MISSING);
 
-test('the QoS page applies shaping with a rollback countdown, keeps it, shows live class rates and removes it (phone width)', { skip: SKIP ?? false, timeout: 300_000 }, async (t) => {
+test('the QoS page applies shaping with a rollback countdown, keeps it, shows live class rates and removes it (phone width)', { skip: SKIP ?? false, timeout: 600_000 }, async (t) => {
   ensureFrontendBuilt();
   const lab = await createQosLab(t);
   const np = await lab.startNetPulse();

@@ -63,7 +63,7 @@ async function applyConfirmed(np: QosNetPulse, cfg = config()): Promise<void> {
   await np.ok('POST', '/api/qos/confirm');
 }
 
-test('QoS on the real kernel (namespaces np10-*)', { skip: SKIP ?? false, timeout: 600_000 }, async (t) => {
+test('QoS on the real kernel (namespaces np10-*)', { skip: SKIP ?? false, timeout: 1_500_000 }, async (t) => {
   await t.test('Net-Pulse runs as uid 65534 with CAP_NET_ADMIN only, and probes htb and ifb on a throwaway device', async (t) => {
     const lab = await createQosLab(t);
     const np = await lab.startNetPulse();
