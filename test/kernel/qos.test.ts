@@ -159,7 +159,7 @@ test('QoS on the real kernel (namespaces np10-*)', { skip: SKIP ?? false, timeou
     const first = await np.ok<{ applied: { rollback_deadline: string } }>('POST', '/api/qos/apply', { confirm_within_seconds: 5, dry_run: false });
     assert.match(await qdiscText(lab, WAN_IF), /htb 4e50:/);
     const deadline = Date.parse(first.applied.rollback_deadline);
-    await waitFor('the unconfirmed tree to be rolled back', async () => ((await traces(lab)).length === 0 ? true : undefined), { timeoutMs: 40_000, everyMs: 250 });
+    await waitFor('the unconfirmed tree to be rolled back', async () => ((await traces(lab)).length === 0 ? true : undefined), { timeoutMs: 120_000, everyMs: 250 });
     assert.ok(Date.now() >= deadline, 'not rolled back before its deadline');
     assert.equal((await np.ok<QosBody>('GET', '/api/qos')).applied, null);
     assert.equal(await qdiscText(lab, WAN_IF), before);
