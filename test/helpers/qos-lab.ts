@@ -74,12 +74,14 @@ let labCount = 0;
 
 const SINK = `
 const net = require('node:net');
-let bytes = 0; const t0 = Date.now(); const samples = [];
-const server = net.createServer((s) => { s.on('data', (d) => { bytes += d.length; }); s.on('error', () => {}); });
+let bytes = 0, open = 0, seen = 0; const t0 = Date.now(); const samples = [];
+// Ends when every connection that came has closed (the source's streams end after their time), or at the bound.
+const server = net.createServer((s) => { open++; seen++; s.on('data', (d) => { bytes += d.length; }); s.on('error', () => {}); s.on('close', () => { if (--open === 0) setTimeout(finish, 300); }); });
 server.listen(Number(process.argv[1]), process.argv[2], () => process.stdout.write('ready\\n'));
 const timer = setInterval(() => { samples.push([Date.now() - t0, bytes]); if (Date.now() - t0 > Number(process.argv[3])) finish(); }, 100);
+let finished = false;
 process.on('SIGTERM', finish);
-function finish() { clearInterval(timer); process.stdout.write(JSON.stringify({ samples }) + '\\n'); process.exit(0); }
+function finish() { if (finished) return; finished = true; samples.push([Date.now() - t0, bytes]); clearInterval(timer); process.stdout.write(JSON.stringify({ samples }) + '\\n'); process.exit(0); }
 `;
 
 const SOURCE = `
@@ -290,7 +292,7 @@ export async function createQosLab(t: TestContext): Promise<QosLab> {
       const to = from === 'c' ? ns.s : ns.c;
       const toAddr = from === 'c' ? SERVER_ADDR : CLIENT_ADDR;
       const port = 20_000 + Math.floor(Math.random() * 20_000);
-      const sink = nodeIn(to, SINK, [String(port), toAddr, String(seconds * 1000 + 1500)]);
+      const sink = nodeIn(to, SINK, [String(port), toAddr, String(seconds * 1000 + 60_000)]);
       let source: ReturnType<typeof nodeIn> | null = null;
       const ready = sink.line((l) => l === 'ready').then(() => {
         source = nodeIn(from === 'c' ? ns.c : ns.s, SOURCE, [toAddr, String(port), String(streams), String(seconds * 1000)]);
