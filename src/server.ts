@@ -197,11 +197,24 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   }, PRUNE_EVERY_MS);
   pruneTimer.unref();
 
+  // QoS (issue #10) changes the machine: only with NETPULSE_QOS=on, and only then is its code loaded.
+  if (config.qosEnabled) {
+    try {
+      const { startQos } = await import('./qos/start.js');
+      ctx.qos = await startQos({ configRepo, logger, now, interfaces, alerts });
+    } catch (err) {
+      ctx.qos = null;
+      ctx.qosUnavailableReason = `QoS could not start: ${err instanceof Error ? err.message : String(err)}`;
+      logger.error({ err }, 'QoS could not start');
+    }
+  }
+
   const app = await buildApp(ctx, { logger });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
+    await ctx.qos?.close();
     clearInterval(pruneTimer);
     await flows?.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -240,7 +253,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         clearInterval(pruneTimer);
         live.close();
         await collector.shutdown({ timeoutMs: 1000 });
-        const peers = Promise.all([app.close(), flows?.close(), alerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
+        const peers = Promise.all([app.close(), flows?.close(), ctx.qos?.close(), alerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
         if (!(await settleWithin(peers, left()))) logger.warn({ budgetMs: SHUTDOWN_BUDGET_MS }, 'stopping: some connections did not close in time; leaving them');
         try {
           db.close();

@@ -20,6 +20,7 @@ import { registerHostRoutes } from './routes/hosts.js';
 import { registerInterfaceRoutes } from './routes/interfaces.js';
 import { registerLiveRoutes } from './routes/live.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerQosRoutes } from './routes/qos.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerTrafficRoutes } from './routes/traffic.js';
 import { registerUsageRoutes } from './routes/usage.js';
@@ -150,6 +151,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerUsageRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);
   registerHostRoutes(app, ctx);
+  registerQosRoutes(app, ctx);
 
   const indexHtml = path.join(ctx.config.frontendDir, 'index.html');
   const hasDashboard = fs.existsSync(indexHtml);

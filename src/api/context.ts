@@ -4,6 +4,7 @@ import type { CounterSource } from '../collector/counter-source.js';
 import type { LiveMonitor } from '../collector/live.js';
 import type { Config } from '../config/config.js';
 import type { FlowsFeature } from '../flows/index.js';
+import type { QosService } from '../qos/qos-service.js';
 import type { AlertsService } from '../services/alerts-service.js';
 import type { InterfacesService } from '../services/interfaces-service.js';
 import type { SettingsService } from '../services/settings-service.js';
@@ -44,4 +45,8 @@ export interface AppContext {
   sync: SyncService | null;
   /** Per-host totals and flows (issue #9); null while NETPULSE_FLOWS is off (nothing of it is loaded then). */
   flows: FlowsFeature | null;
+  /** QoS (issue #10): loaded only with NETPULSE_QOS=on; absent or null otherwise. */
+  qos?: QosService | null;
+  /** Why QoS is not available (off, or its start failed), for GET /api/qos. */
+  qosUnavailableReason?: string | null;
 }

@@ -48,6 +48,8 @@ export interface Config {
   sync: SyncConfig;
   /** Per-host totals, flows and their classification (issue #9): off unless NETPULSE_FLOWS=on. */
   flows: FlowsConfig;
+  /** NETPULSE_QOS=on: QoS may change the machine's qdiscs and nftables (issue #10). Default off. */
+  qosEnabled: boolean;
 }
 
 export interface FlowsConfig {
@@ -129,6 +131,7 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_LAN_CIDRS', default: DEFAULT_LAN_CIDRS.join(','), description: 'Comma-separated prefixes of "our" hosts (router mode counts these addresses).' },
   { name: 'NETPULSE_FLOW_RETENTION_DAYS', default: '7', description: 'Days flow details and names are kept, 1–3650.' },
   { name: 'NETPULSE_DHCP_LEASES', default: '(unset)', description: 'A dnsmasq (`/var/lib/misc/dnsmasq.leases`) or odhcpd leases file that names hosts.' },
+  { name: 'NETPULSE_QOS', default: 'off', description: 'on: allow QoS (shaping, priority classes, DSCP marking, policing) to change this machine\'s qdiscs and nftables; needs CAP_NET_ADMIN. off: the QoS code is not even loaded.' },
 ];
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -340,5 +343,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       retentionDays: readInt(env, 'NETPULSE_FLOW_RETENTION_DAYS', 7, 1, 3650),
       leasesPath: env.NETPULSE_DHCP_LEASES?.trim() ? readPath(env, 'NETPULSE_DHCP_LEASES', '', cwd) : null,
     },
+    qosEnabled: readOnOff(env, 'NETPULSE_QOS'),
   };
 }

@@ -161,6 +161,21 @@ export interface VethLab {
 
 let labCount = 0;
 
+/** SIGKILLs (by PID) every child still running and waits up to 5 s for each to exit. */
+export async function killChildren(children: Iterable<ChildProcess>): Promise<void> {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, sleep(5000)]);
+    }
+  }
+}
+
 const SENDER_SCRIPT = `
 const dgram = require('node:dgram');
 const [host, port, payloadBytes, datagrams, maxMs, perSecond] = process.argv.slice(1).map((v, i) => (i === 0 ? v : Number(v)));
@@ -202,17 +217,7 @@ export async function createVethLab(t: TestContext): Promise<VethLab> {
     (await execFileAsync('ip', ['netns', 'exec', ns, command, ...args], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
 
   t.after(async () => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        await Promise.race([exited, sleep(5000)]);
-      }
-    }
+    await killChildren(children);
     for (const ns of [nsA, nsB]) await ip(['netns', 'del', ns]).catch(() => undefined);
   });
 

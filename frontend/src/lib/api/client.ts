@@ -32,6 +32,7 @@ import {
   parseUsage,
 } from './parse';
 import { hostTrafficPath, hostsPath, parseFlowsStatus, parseHosts } from './hosts';
+import { parseQosApply, parseQosClasses, parseQosConfirm, parseQosView, type QosConfig } from '../qos/qos-api';
 
 export type ApiFailure =
   | { kind: 'network' }
@@ -105,7 +106,7 @@ export interface ApiClientDeps {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal | undefined;
 }
@@ -209,6 +210,14 @@ export function createApiClient(deps: ApiClientDeps) {
       request(hostTrafficPath(id, windowHours, groupMinutes), parseTraffic, { signal }),
     renameHost: (id: string, name: string | null) =>
       request(`/api/hosts/${encodeURIComponent(id)}`, (json) => json as { id: string; name: string | null }, { method: 'PUT', body: { name } }),
+    // QoS (issue #10)
+    getQos: (signal?: AbortSignal) => request('/api/qos', parseQosView, { signal }),
+    getQosClasses: (signal?: AbortSignal) => request('/api/qos/classes', parseQosClasses, { signal }),
+    saveQos: (config: QosConfig) => request('/api/qos', parseQosView, { method: 'PUT', body: config }),
+    applyQos: (confirmWithinSeconds: number, dryRun: boolean) =>
+      request('/api/qos/apply', parseQosApply, { method: 'POST', body: { confirm_within_seconds: confirmWithinSeconds, dry_run: dryRun } }),
+    confirmQos: () => request('/api/qos/confirm', parseQosConfirm, { method: 'POST' }),
+    removeQos: () => request('/api/qos', parseQosView, { method: 'DELETE' }),
   };
 }
 

@@ -1,9 +1,10 @@
-/** Hash routes: #/ is the dashboard, #/usage the usage view, #/hosts the per-host totals, #/settings the settings page. */
-export type Route = 'dashboard' | 'usage' | 'hosts' | 'settings';
+/** Hash routes: #/ is the dashboard, #/usage the usage view, #/hosts the per-host totals, #/qos the QoS page, #/settings the settings page. */
+export type Route = 'dashboard' | 'usage' | 'hosts' | 'qos' | 'settings';
 
 export function routeFromHash(hash: string): Route {
   if (/^#\/?settings\/?(\?.*)?$/.test(hash)) return 'settings';
   if (/^#\/?usage\/?(\?.*)?$/.test(hash)) return 'usage';
   if (/^#\/?hosts\/?(\?.*)?$/.test(hash)) return 'hosts';
+  if (/^#\/?qos\/?(\?.*)?$/.test(hash)) return 'qos';
   return 'dashboard';
 }
