@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { utcHourOfWeek } from '../../src/forecast/series.js';
 
 /** ../shared/data/netpulse-forecast beside the clone; NETPULSE_FORECAST_DATA points elsewhere (a worktree). */
 export const FORECAST_DATA_DIR = process.env.NETPULSE_FORECAST_DATA ?? path.resolve(import.meta.dirname, '../../../shared/data/netpulse-forecast');
@@ -20,7 +21,6 @@ export interface RealSeries {
   values: number[];
 }
 
-export const hourOfWeek = (sec: number) => ((Math.floor(sec / 3600) + 72) % 168 + 168) % 168;
 
 function parseUtc(text: string): number {
   const iso = text.trim().replace(' ', 'T');
@@ -32,7 +32,7 @@ function readMilan(file: string): RealSeries[] {
   const names = lines[0]!.split(',').slice(1);
   const startSec = parseUtc(lines[1]!.split(',')[0]!);
   const rows = lines.slice(1).map((l) => l.split(',').slice(1).map(Number));
-  return names.map((name, c) => ({ name: `milan ${name.replace('cell_', 'cell ')}`, kind: 'milan', startSec, phase: hourOfWeek(startSec), values: rows.map((r) => r[c]!) }));
+  return names.map((name, c) => ({ name: `milan ${name.replace('cell_', 'cell ')}`, kind: 'milan', startSec, phase: utcHourOfWeek(startSec), values: rows.map((r) => r[c]!) }));
 }
 
 function readEc2(file: string): RealSeries {
@@ -58,7 +58,7 @@ function readEc2(file: string): RealSeries {
     values.push(cell === undefined ? (values.at(-1) ?? 0) : (cell.sum / cell.count) * 12);
   }
   const startSec = first * 3600;
-  return { name: `ec2 ${path.basename(file, '.csv').replace('ec2_network_in_', '')}`, kind: 'ec2', startSec, phase: hourOfWeek(startSec), values };
+  return { name: `ec2 ${path.basename(file, '.csv').replace('ec2_network_in_', '')}`, kind: 'ec2', startSec, phase: utcHourOfWeek(startSec), values };
 }
 
 /** Every shipped series, or null when ../shared is not beside the clone. */
