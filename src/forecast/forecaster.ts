@@ -29,14 +29,6 @@ export type MethodName = (typeof METHODS)[number];
 /** What AutoSelect chooses from, simplest first (ties go to the simpler). */
 export const CANDIDATES: readonly MethodName[] = ['sn24', 'sn168', 'dshw', 'combo'];
 
-export const METHOD_LABELS: Record<MethodName, string> = {
-  sn24: 'same hour yesterday',
-  sn168: 'same hour last week',
-  dshw: 'double-seasonal Holt-Winters (log scale, multi-step fit)',
-  ridge24: 'ridge regression on the last 24 hours (log scale)',
-  combo: 'mean of double-seasonal Holt-Winters and ridge regression',
-};
-
 /** Fewest hours of history each method needs. */
 export const METHOD_MIN_HOURS: Record<MethodName, number> = {
   sn24: DAY,

@@ -39,19 +39,22 @@ export function checkSeries(points: readonly SeriesPoint[]): CheckedSeries {
     if (!Number.isFinite(ms)) throw new SeriesError('INVALID_TIMESTAMP', `point ${i}: timestamp "${p.timestamp}" is not ISO 8601 with a zone (e.g. 2026-03-01T10:00:00Z)`);
     if (ms % 1000 !== 0) throw new SeriesError('SERIES_NOT_HOURLY', `point ${i}: timestamp "${p.timestamp}" has fractions of a second; hourly points are whole hours apart`);
     const sec = ms / 1000;
-    if (!Number.isFinite(p.value) || p.value < 0) throw new SeriesError('SERIES_NEGATIVE_VALUE', `point ${i} (${p.timestamp}): value ${p.value} is negative; traffic is 0 or more`);
-    if (i > 0) {
-      const prev = secs[i - 1]!;
-      if (sec === prev) throw new SeriesError('SERIES_DUPLICATE_TIMESTAMP', `points ${i - 1} and ${i} have the same timestamp ${p.timestamp}`);
-      if (sec < prev) throw new SeriesError('SERIES_UNSORTED', `point ${i} (${p.timestamp}) comes before point ${i - 1} (${points[i - 1]!.timestamp}); sort the series oldest first`);
-      if (sec - prev !== 3600) {
-        throw new SeriesError(
-          'SERIES_NOT_HOURLY',
-          `points ${i - 1} and ${i} are ${sec - prev} s apart (${points[i - 1]!.timestamp} → ${p.timestamp}); send one point per hour, every hour (0 for an hour without traffic)`,
-        );
-      }
-    }
+    if (!Number.isFinite(p.value) || p.value < 0) throw new SeriesError('SERIES_NEGATIVE_VALUE', `point ${i} (${p.timestamp}): value ${p.value} is not a finite number ≥ 0; traffic is 0 or more`);
     secs.push(sec);
+  }
+  // Order and duplicates first: a swapped pair is "unsorted", not "not hourly".
+  for (let i = 1; i < secs.length; i++) {
+    if (secs[i] === secs[i - 1]) throw new SeriesError('SERIES_DUPLICATE_TIMESTAMP', `points ${i - 1} and ${i} have the same timestamp ${points[i]!.timestamp}`);
+    if (secs[i]! < secs[i - 1]!) throw new SeriesError('SERIES_UNSORTED', `point ${i} (${points[i]!.timestamp}) comes before point ${i - 1} (${points[i - 1]!.timestamp}); sort the series oldest first`);
+  }
+  for (let i = 1; i < secs.length; i++) {
+    const step = secs[i]! - secs[i - 1]!;
+    if (step !== 3600) {
+      throw new SeriesError(
+        'SERIES_NOT_HOURLY',
+        `points ${i - 1} and ${i} are ${step} s apart (${points[i - 1]!.timestamp} → ${points[i]!.timestamp}); send one point per hour, every hour (0 for an hour without traffic)`,
+      );
+    }
   }
   if (points.length < MIN_HISTORY_HOURS) {
     throw new SeriesError('SERIES_TOO_SHORT', `${points.length} hourly points; a forecast needs at least ${MIN_HISTORY_HOURS} (14 days), ${MIN_HISTORY_HOURS - points.length} more`);
