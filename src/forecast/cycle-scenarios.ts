@@ -4,10 +4,10 @@
  * on first use by the usage and data-cap answers.
  */
 import { dayNumberOfIso, dayStartSec, isoDateOf, localDayNumber, type DaySource, type DayTotal } from '../services/usage-service.js';
-import { projectCycle, type ScenarioName } from './month-end.js';
+import { projectCycle, weekAheadSkill, type ScenarioName, type WeekAheadSkill } from './month-end.js';
 
-/** Days before the cycle read for the profiles (the busiest of the last 4 weeks). */
-const LOOKBACK_DAYS = 28;
+/** Days before the cycle read: the profiles need 4 weeks, the skill 8 (28 origins + 3 weeks before + 1 after). */
+const LOOKBACK_DAYS = 56;
 
 export interface CycleScenario {
   name: ScenarioName;
@@ -21,7 +21,7 @@ export interface CycleScenario {
 export async function cycleScenarios(
   source: DaySource,
   opts: { cycleStartDay: number; cycleEndDay: number; timeZone: string; nowSec: number; limitBytes: bigint | null; bytesOf: (d: DayTotal) => bigint },
-): Promise<CycleScenario[]> {
+): Promise<{ scenarios: CycleScenario[]; skill: WeekAheadSkill | null }> {
   const today = localDayNumber(opts.nowSec, opts.timeZone);
   const [rows, oldest] = await Promise.all([source.days(isoDateOf(opts.cycleStartDay - LOOKBACK_DAYS), isoDateOf(today + 1)), source.oldestDay()]);
   const byDay = new Map<number, bigint>();
@@ -44,11 +44,12 @@ export async function cycleScenarios(
     cycleEndDay: opts.cycleEndDay,
     limitBytes: opts.limitBytes === null ? null : Number(opts.limitBytes),
   });
-  return projection.scenarios.map((s) => ({
+  const scenarios = projection.scenarios.map((s) => ({
     name: s.name,
     label: s.label,
     projectedBytes: s.projectedBytes === null ? null : BigInt(Math.round(s.projectedBytes)),
     capReachedOn: s.capReachedDay === null ? null : isoDateOf(s.capReachedDay),
     reason: s.reason,
   }));
+  return { scenarios, skill: weekAheadSkill(completeDays) };
 }

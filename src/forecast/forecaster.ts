@@ -162,7 +162,7 @@ export function forecastHourly(values: ArrayLike<number>, options: ForecastOptio
   // Self-backtest: every candidate from each of the last 7 daily origins.
   const origins = Array.from({ length: SELECTION_DAYS }, (_, i) => n - DAY * (i + 1)).filter((o) => o >= DAY);
   const available = (m: MethodName) => origins.filter((o) => o >= METHOD_MIN_HOURS[m]);
-  const eligible = CANDIDATES.filter((m) => available(m).length >= 3);
+  const eligible = CANDIDATES.filter((m) => available(m).length >= 2);
   const common = origins.filter((o) => eligible.every((m) => o >= METHOD_MIN_HOURS[m]));
   const maeOf = (m: MethodName, over: readonly number[]) => {
     if (over.length === 0) return null;

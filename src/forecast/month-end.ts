@@ -124,3 +124,35 @@ export function projectCycle(input: CycleInput): CycleProjection {
   });
   return { soFarBytes: soFar, linearBytes: linear, scenarios };
 }
+
+export interface WeekAheadSkill {
+  /** Mean absolute % error of the next 7 days' total, "typical week" and "last 7 days' pace". */
+  typicalWeekErrorPercent: number;
+  paceErrorPercent: number;
+  /** Past days the projections were made from. */
+  origins: number;
+}
+
+/**
+ * How well the scenarios' paces did on this series' own past: from each of the last (up to) 28 days with 3
+ * weeks before it and a complete week after, the next 7 days' total by "typical week" and by the last 7
+ * days' pace, against what happened. null with fewer than 3 such days or no traffic.
+ */
+export function weekAheadSkill(completeDays: readonly number[], maxOrigins = 28): WeekAheadSkill | null {
+  const n = completeDays.length;
+  let typical = 0;
+  let pace = 0;
+  let origins = 0;
+  for (let o = n - 7; o >= 21 && origins < maxOrigins; o--) {
+    const actual = completeDays.slice(o, o + 7).reduce((a, b) => a + b, 0);
+    if (actual <= 0) continue;
+    const input: CycleInput = { completeDays: completeDays.slice(0, o), firstDayNumber: 0, todayBytes: 0, todayFraction: 0, cycleStartDay: o, cycleEndDay: o + 7 };
+    const t = remainingDays('typical_week', input)!.reduce((a, b) => a + b, 0);
+    const p = remainingDays('last_7_days_pace', input)!.reduce((a, b) => a + b, 0);
+    typical += Math.abs(t - actual) / actual;
+    pace += Math.abs(p - actual) / actual;
+    origins++;
+  }
+  if (origins < 3) return null;
+  return { typicalWeekErrorPercent: (100 * typical) / origins, paceErrorPercent: (100 * pace) / origins, origins };
+}

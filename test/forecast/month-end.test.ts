@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { projectCycle, weekdayOf, type CycleInput } from '../../src/forecast/month-end.js';
+import { projectCycle, weekAheadSkill, weekdayOf, type CycleInput } from '../../src/forecast/month-end.js';
 
 // 2026-03-02 is a Monday.
 const MONDAY = Math.round(Date.UTC(2026, 2, 2) / 86_400_000);
@@ -69,4 +69,17 @@ test('a cap already passed is reported on the day it was passed; too little hist
   const none = projectCycle(cycleAfter(2, [], () => 5));
   assert.ok(none.scenarios.every((s) => s.projectedBytes === null));
   assert.equal(none.linearBytes, 150);
+});
+
+test('weekAheadSkill: a weekday pattern is exact for "typical week" and measured against the pace; short history gives none', () => {
+  const use = (dayNumber: number) => (weekdayOf(dayNumber) >= 5 ? 2 : 1);
+  // Day 0 of the array is 1970-01-01 (firstDayNumber 0 inside weekAheadSkill): its weekday pattern lines up.
+  const days = Array.from({ length: 56 }, (_, i) => use(i));
+  const s = weekAheadSkill(days)!;
+  assert.equal(s.typicalWeekErrorPercent, 0);
+  assert.equal(s.paceErrorPercent, 0); // every 7-day window has the same total
+  const ramp = Array.from({ length: 56 }, (_, i) => 100 + 10 * i);
+  const r = weekAheadSkill(ramp)!;
+  assert.ok(r.paceErrorPercent < r.typicalWeekErrorPercent, 'a steady rise favours the recent pace');
+  assert.equal(weekAheadSkill(days.slice(0, 29)), null);
 });

@@ -30,6 +30,9 @@ test('the current billing month and the cap carry the month-end scenarios with t
     assert.ok(Math.abs(Number(s.projected_bytes) - length * DAY_BYTES) < DAY_BYTES / 24 + 1000, `${s.name}: ${s.projected_bytes} vs ${length * DAY_BYTES}`);
     assert.equal(s.reason, null);
   }
+  // Constant use: both paces predicted every past week exactly.
+  assert.equal(Number(current.scenario_skill.typical_week_error_percent), 0);
+  assert.ok(Number(current.scenario_skill.origins) >= 3);
   assert.equal(usage.body.rows.filter((r: { scenarios?: unknown }) => r.scenarios !== undefined).length, 1);
   const days = await srv.get('/api/usage?period=day&limit=3');
   assert.ok(days.body.rows.every((r: { scenarios?: unknown }) => r.scenarios === undefined));

@@ -2,6 +2,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import { isValidInterfaceName } from '../../collector/interface-name.js';
 import { apiAlert, type CapDirection, type CapStatus, DEFAULT_THRESHOLDS_PERCENT } from '../../services/alerts-service.js';
 import type { CycleScenario } from '../../forecast/cycle-scenarios.js';
+import type { WeekAheadSkill } from '../../forecast/month-end.js';
 import { combineDaySources, dayNumberOfIso, ESTIMATE_MIN_ELAPSED_SEC, parseByteSize, USAGE_PERIODS, usageRows, type DaySource, type UsagePeriod, type UsageRow } from '../../services/usage-service.js';
 import { listRemoteDevices, remoteDaySource } from '../../sync/remote-usage.js';
 import type { App } from '../app.js';
@@ -34,6 +35,22 @@ const CapScenarioSchema = Type.Object({
 const SCENARIOS_DESCRIPTION =
   "Month-end scenarios, not a confidence interval: the billing month so far plus the remaining days at the last 7 days' pace, in a typical week (each weekday's mean over the last 3 weeks) or in a busy week (the busiest of the last 4)";
 
+const ScenarioSkillSchema = Type.Unsafe<Record<string, number> | null>({
+  ...Type.Object({
+    typical_week_error_percent: Type.Number({ description: 'Mean absolute % error of a week\'s total projected as "typical week"' }),
+    last_7_days_pace_error_percent: Type.Number(),
+    origins: Type.Integer({ description: 'Past days (up to 28) each projecting the following week from the 3 before it' }),
+  }),
+  nullable: true,
+  description: 'How the paces did on this series\' own past weeks; null with under about 4½ weeks of history',
+});
+
+function apiScenarioSkill(s: WeekAheadSkill | null) {
+  if (s === null) return null;
+  const r = (v: number) => Math.round(v * 10) / 10;
+  return { typical_week_error_percent: r(s.typicalWeekErrorPercent), last_7_days_pace_error_percent: r(s.paceErrorPercent), origins: s.origins };
+}
+
 function apiScenario(s: CycleScenario) {
   return { name: s.name, label: s.label, projected_bytes: s.projectedBytes, reason: s.reason };
 }
@@ -48,6 +65,7 @@ const UsageRowSchema = Type.Object({
   current: Type.Boolean({ description: 'The period that contains now' }),
   estimate: NullableCountObject<Record<string, bigint>>(Totals, `The current period's projected totals (so far × length / elapsed); null on past periods and in the first ${ESTIMATE_MIN_ELAPSED_SEC / 3600} h`),
   scenarios: Type.Optional(Type.Array(ScenarioSchema, { description: `Only on the current billing month (period=month), of rx + tx. ${SCENARIOS_DESCRIPTION}` })),
+  scenario_skill: Type.Optional(ScenarioSkillSchema),
 });
 
 function apiUsageRow(r: UsageRow) {
@@ -81,9 +99,10 @@ const CapStatusSchema = Type.Object({
   percent_used: Type.Number(),
   projected_percent: NullableNumber,
   scenarios: Type.Array(CapScenarioSchema, { description: `${SCENARIOS_DESCRIPTION}; in the cap's direction` }),
+  scenario_skill: ScenarioSkillSchema,
 });
 
-function apiCapStatus(s: CapStatus, scenarios: readonly CycleScenario[]) {
+function apiCapStatus(s: CapStatus, { scenarios, skill }: { scenarios: readonly CycleScenario[]; skill: WeekAheadSkill | null }) {
   return {
     period: s.periodLabel,
     start: new Date(s.periodStartSec * 1000).toISOString(),
@@ -100,11 +119,12 @@ function apiCapStatus(s: CapStatus, scenarios: readonly CycleScenario[]) {
     percent_used: s.percentUsed,
     projected_percent: s.projectedPercent,
     scenarios: scenarios.map((c) => ({ ...apiScenario(c), cap_reached_on: c.capReachedOn })),
+    scenario_skill: apiScenarioSkill(skill),
   };
 }
 
 /** The month-end scenarios (the forecast code is imported on first use). */
-async function scenariosFor(source: DaySource, opts: { startDate: string; endDate: string; timeZone: string; nowSec: number; limitBytes: bigint | null; direction: CapDirection }): Promise<CycleScenario[]> {
+async function scenariosFor(source: DaySource, opts: { startDate: string; endDate: string; timeZone: string; nowSec: number; limitBytes: bigint | null; direction: CapDirection }) {
   const { cycleScenarios } = await import('../../forecast/cycle-scenarios.js');
   return cycleScenarios(source, {
     cycleStartDay: dayNumberOfIso(opts.startDate),
@@ -258,8 +278,8 @@ export function registerUsageRoutes(app: App, ctx: AppContext): void {
       }
       const rows = await fromPostgres(ctx, () => usageRows(source, { period, limit, monthStartDay, timeZone, nowSec }));
       const current = period === 'month' ? rows.find((r) => r.current) : undefined;
-      const scenarios =
-        current === undefined ? [] : await fromPostgres(ctx, () => scenariosFor(source, { startDate: current.startDate, endDate: current.endDate, timeZone, nowSec, limitBytes: null, direction: 'both' }));
+      const projection =
+        current === undefined ? null : await fromPostgres(ctx, () => scenariosFor(source, { startDate: current.startDate, endDate: current.endDate, timeZone, nowSec, limitBytes: null, direction: 'both' }));
       return {
         period,
         device,
@@ -267,7 +287,7 @@ export function registerUsageRoutes(app: App, ctx: AppContext): void {
         interfaces,
         timezone: timeZone,
         month_start_day: monthStartDay,
-        rows: rows.map((r) => (r === current ? { ...apiUsageRow(r), scenarios: scenarios.map(apiScenario) } : apiUsageRow(r))),
+        rows: rows.map((r) => (r === current && projection !== null ? { ...apiUsageRow(r), scenarios: projection.scenarios.map(apiScenario), scenario_skill: apiScenarioSkill(projection.skill) } : apiUsageRow(r))),
       };
     },
   );
