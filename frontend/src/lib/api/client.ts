@@ -5,6 +5,7 @@
  * server's words), 'parse', 'aborted' (a newer request replaced this one: ignore).
  */
 import type {
+  ApiForecast,
   ApiAlertsResponse,
   ApiCollectionInterval,
   ApiCollectorStatus,
@@ -25,6 +26,7 @@ import {
   parseCollectorStatus,
   parseDataCap,
   parseDevices,
+  parseForecast,
   parseHealth,
   parseInterfaces,
   parseMonitored,
@@ -201,6 +203,8 @@ export function createApiClient(deps: ApiClientDeps) {
     getAlerts: (limit: number, signal?: AbortSignal): Promise<ApiAlertsResponse> =>
       request(`/api/alerts?limit=${limit}`, parseAlerts, { signal }),
     getDevices: (signal?: AbortSignal): Promise<ApiDevicesResponse> => request('/api/devices', parseDevices, { signal }),
+    getForecast: (interfaceName: string | null, horizonHours: number, signal?: AbortSignal): Promise<ApiForecast> =>
+      request(`/api/forecast?horizon_hours=${horizonHours}${interfaceName === null ? '' : `&interface=${encodeURIComponent(interfaceName)}`}`, parseForecast, { signal }),
   };
 }
 
