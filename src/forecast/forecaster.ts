@@ -174,7 +174,8 @@ export function forecastHourly(values: ArrayLike<number>, options: ForecastOptio
   let method: MethodName = 'sn24';
   let best = candidates[0]!.mae ?? Infinity;
   for (const c of candidates) {
-    if (c.mae !== null && c.mae < best) {
+    // Strictly better, beyond rounding: equal errors keep the simpler method.
+    if (c.mae !== null && c.mae < best * (1 - 1e-9)) {
       best = c.mae;
       method = c.method;
     }
