@@ -409,10 +409,10 @@ function renderBundle(L: string[], b: BundleResult): void {
 
 await main();
 
-/** Writes the page, keeping the sections bench/dashboard.ts and bench/sync.ts maintain between their markers. */
+/** Writes the page, keeping the sections bench/dashboard.ts, bench/sync.ts and bench/forecast.ts maintain between their markers. */
 function writeKeepingSync(file: string, page: string): void {
   const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const kept = [/<!-- dashboard-bench -->[\s\S]*?<!-- \/dashboard-bench -->/, /<!-- sync-bench -->[\s\S]*?<!-- \/sync-bench -->/]
+  const kept = [/<!-- dashboard-bench -->[\s\S]*?<!-- \/dashboard-bench -->/, /<!-- sync-bench -->[\s\S]*?<!-- \/sync-bench -->/, /<!-- forecast-bench -->[\s\S]*?<!-- \/forecast-bench -->/]
     .map((marked) => marked.exec(previous)?.[0])
     .filter((block): block is string => block !== undefined);
   fs.writeFileSync(file, [page.trimEnd(), ...kept].join('\n\n') + '\n');

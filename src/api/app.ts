@@ -15,6 +15,7 @@ import { registerCollectorRoutes } from './routes/collector.js';
 import { registerConfigRoutes } from './routes/config.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerExportRoutes } from './routes/export.js';
+import { registerForecastRoutes } from './routes/forecast.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerHostRoutes } from './routes/hosts.js';
 import { registerInterfaceRoutes } from './routes/interfaces.js';
@@ -152,6 +153,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerDeviceRoutes(app, ctx);
   registerHostRoutes(app, ctx);
   registerQosRoutes(app, ctx);
+  registerForecastRoutes(app, ctx);
 
   const indexHtml = path.join(ctx.config.frontendDir, 'index.html');
   const hasDashboard = fs.existsSync(indexHtml);

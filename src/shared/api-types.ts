@@ -160,6 +160,9 @@ export interface ApiUsageRow extends ApiUsageTotals {
   current: boolean;
   /** The current period's projected totals (so far × length / elapsed); null on past periods and in its first hour. */
   estimate: ApiUsageTotals | null;
+  /** Only on the current billing month: the month-end scenarios of rx + tx (issue #11). */
+  scenarios?: ApiScenario[];
+  scenario_skill?: ApiScenarioSkill | null;
 }
 
 /** GET /api/usage?period=day|month|year[&interface=][&device=local|all|<id>][&limit=] */
@@ -200,6 +203,9 @@ export interface ApiCapStatus {
   projected_bytes: number | null;
   percent_used: number;
   projected_percent: number | null;
+  /** Month-end scenarios (issue #11); absent from servers before it. */
+  scenarios?: ApiScenario[];
+  scenario_skill?: ApiScenarioSkill | null;
 }
 
 /** GET /api/config/data-cap, and the answer to PUT. */
@@ -291,4 +297,45 @@ export interface ApiDevicesResponse {
   month: { label: string; start_date: string; end_date: string };
   devices: ApiDevice[];
   all: ApiUsageTotals;
+}
+
+/** The measured skill of a forecast: its error on the series' own last days ÷ that of the naive forecasts. */
+export interface ApiForecastSkill {
+  mae_ratio_vs_same_hour_yesterday: number | null;
+  mae_ratio_vs_same_hour_last_week: number | null;
+  origins: number;
+}
+
+/** One forecast hour of GET /api/forecast (bytes in the hour; low/high the 80 % band). */
+export interface ApiForecastPoint {
+  timestamp: string;
+  rx_bytes: number;
+  tx_bytes: number;
+  rx_low: number;
+  rx_high: number;
+  tx_low: number;
+  tx_high: number;
+}
+
+/** GET /api/forecast?interface=&horizon_hours= */
+export type ApiForecast =
+  | { available: false; reason: string; available_from: string | null; history_hours: number }
+  | { available: true; method: string; history_hours: number; skill: ApiForecastSkill; data: ApiForecastPoint[] };
+
+export type ApiScenarioName = 'last_7_days_pace' | 'typical_week' | 'busy_week';
+
+/** A month-end scenario of the billing month (on the data cap's status: with the day the cap is reached). */
+export interface ApiScenario {
+  name: ApiScenarioName;
+  label: string;
+  projected_bytes: number | null;
+  reason: string | null;
+  cap_reached_on?: string | null;
+}
+
+/** How the scenario paces did on the series' own past weeks. */
+export interface ApiScenarioSkill {
+  typical_week_error_percent: number;
+  last_7_days_pace_error_percent: number;
+  origins: number;
 }

@@ -1,7 +1,9 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { isValidInterfaceName } from '../../collector/interface-name.js';
 import { apiAlert, type CapDirection, type CapStatus, DEFAULT_THRESHOLDS_PERCENT } from '../../services/alerts-service.js';
-import { combineDaySources, ESTIMATE_MIN_ELAPSED_SEC, parseByteSize, USAGE_PERIODS, usageRows, type DaySource, type UsagePeriod, type UsageRow } from '../../services/usage-service.js';
+import type { CycleScenario } from '../../forecast/cycle-scenarios.js';
+import type { WeekAheadSkill } from '../../forecast/month-end.js';
+import { combineDaySources, dayNumberOfIso, ESTIMATE_MIN_ELAPSED_SEC, parseByteSize, USAGE_PERIODS, usageRows, type DaySource, type UsagePeriod, type UsageRow } from '../../services/usage-service.js';
 import { listRemoteDevices, remoteDaySource } from '../../sync/remote-usage.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';
@@ -18,6 +20,41 @@ const NullableCountObject = <T>(props: Record<string, unknown>, description: str
 
 const Totals = { rx_bytes: Count, tx_bytes: Count, total_bytes: Count };
 
+const ScenarioSchema = Type.Object({
+  name: Type.String({ enum: ['last_7_days_pace', 'typical_week', 'busy_week'] }),
+  label: Type.String(),
+  projected_bytes: Type.Unsafe<bigint | null>({ type: 'integer', nullable: true, description: 'So far + the remaining days at this pace; null without enough history (see reason)' }),
+  reason: NullableString,
+});
+
+const CapScenarioSchema = Type.Object({
+  ...ScenarioSchema.properties,
+  cap_reached_on: Type.Unsafe<string | null>({ type: 'string', nullable: true, description: 'YYYY-MM-DD the cap is reached on under this scenario (in the past if already reached); null: not in this billing month' }),
+});
+
+const SCENARIOS_DESCRIPTION =
+  "Month-end scenarios, not a confidence interval: the billing month so far plus the remaining days at the last 7 days' pace, in a typical week (each weekday's mean over the last 3 weeks) or in a busy week (the busiest of the last 4)";
+
+const ScenarioSkillSchema = Type.Unsafe<Record<string, number> | null>({
+  ...Type.Object({
+    typical_week_error_percent: Type.Number({ description: 'Mean absolute % error of a week\'s total projected as "typical week"' }),
+    last_7_days_pace_error_percent: Type.Number(),
+    origins: Type.Integer({ description: 'Past days (up to 28) each projecting the following week from the 3 before it' }),
+  }),
+  nullable: true,
+  description: 'How the paces did on this series\' own past weeks; null with under about 4½ weeks of history',
+});
+
+function apiScenarioSkill(s: WeekAheadSkill | null) {
+  if (s === null) return null;
+  const r = (v: number) => Math.round(v * 10) / 10;
+  return { typical_week_error_percent: r(s.typicalWeekErrorPercent), last_7_days_pace_error_percent: r(s.paceErrorPercent), origins: s.origins };
+}
+
+function apiScenario(s: CycleScenario) {
+  return { name: s.name, label: s.label, projected_bytes: s.projectedBytes, reason: s.reason };
+}
+
 const UsageRowSchema = Type.Object({
   label: Type.String({ description: '2026-03-15 (day), 2026-03 (billing month, named after the month it starts in) or 2026 (year)' }),
   start: Type.String({ description: 'Local midnight the period starts at, ISO 8601 UTC' }),
@@ -27,6 +64,8 @@ const UsageRowSchema = Type.Object({
   ...Totals,
   current: Type.Boolean({ description: 'The period that contains now' }),
   estimate: NullableCountObject<Record<string, bigint>>(Totals, `The current period's projected totals (so far × length / elapsed); null on past periods and in the first ${ESTIMATE_MIN_ELAPSED_SEC / 3600} h`),
+  scenarios: Type.Optional(Type.Array(ScenarioSchema, { description: `Only on the current billing month (period=month), of rx + tx. ${SCENARIOS_DESCRIPTION}` })),
+  scenario_skill: Type.Optional(ScenarioSkillSchema),
 });
 
 function apiUsageRow(r: UsageRow) {
@@ -59,9 +98,11 @@ const CapStatusSchema = Type.Object({
   projected_bytes: Type.Unsafe<bigint | null>({ type: 'integer', nullable: true, description: 'Month-end projection; null in the first hour' }),
   percent_used: Type.Number(),
   projected_percent: NullableNumber,
+  scenarios: Type.Array(CapScenarioSchema, { description: `${SCENARIOS_DESCRIPTION}; in the cap's direction` }),
+  scenario_skill: ScenarioSkillSchema,
 });
 
-function apiCapStatus(s: CapStatus) {
+function apiCapStatus(s: CapStatus, { scenarios, skill }: { scenarios: readonly CycleScenario[]; skill: WeekAheadSkill | null }) {
   return {
     period: s.periodLabel,
     start: new Date(s.periodStartSec * 1000).toISOString(),
@@ -77,7 +118,22 @@ function apiCapStatus(s: CapStatus) {
     projected_bytes: s.projectedBytes,
     percent_used: s.percentUsed,
     projected_percent: s.projectedPercent,
+    scenarios: scenarios.map((c) => ({ ...apiScenario(c), cap_reached_on: c.capReachedOn })),
+    scenario_skill: apiScenarioSkill(skill),
   };
+}
+
+/** The month-end scenarios (the forecast code is imported on first use). */
+async function scenariosFor(source: DaySource, opts: { startDate: string; endDate: string; timeZone: string; nowSec: number; limitBytes: bigint | null; direction: CapDirection }) {
+  const { cycleScenarios } = await import('../../forecast/cycle-scenarios.js');
+  return cycleScenarios(source, {
+    cycleStartDay: dayNumberOfIso(opts.startDate),
+    cycleEndDay: dayNumberOfIso(opts.endDate),
+    timeZone: opts.timeZone,
+    nowSec: opts.nowSec,
+    limitBytes: opts.limitBytes,
+    bytesOf: (d) => (opts.direction === 'rx' ? d.rxBytes : opts.direction === 'tx' ? d.txBytes : d.rxBytes + d.txBytes),
+  });
 }
 
 const DataCapSchema = Type.Object({
@@ -108,7 +164,13 @@ async function dataCapView(ctx: AppContext) {
     units: ctx.config.usage.units,
     webhook_configured: ctx.config.usage.alertWebhookUrl !== null,
     updated_at: cap.updatedAtSec === null ? null : new Date(cap.updatedAtSec * 1000).toISOString(),
-    status: status === null ? null : apiCapStatus(status),
+    status:
+      status === null
+        ? null
+        : apiCapStatus(
+            status,
+            await scenariosFor(ctx.usage.daySource(status.interfaces), { startDate: status.startDate, endDate: status.endDate, timeZone: ctx.config.timezone, nowSec: Math.floor(ctx.now() / 1000), limitBytes: status.limitBytes, direction: cap.direction }),
+          ),
   };
 }
 
@@ -215,7 +277,18 @@ export function registerUsageRoutes(app: App, ctx: AppContext): void {
         }
       }
       const rows = await fromPostgres(ctx, () => usageRows(source, { period, limit, monthStartDay, timeZone, nowSec }));
-      return { period, device, interface: interfaceName, interfaces, timezone: timeZone, month_start_day: monthStartDay, rows: rows.map(apiUsageRow) };
+      const current = period === 'month' ? rows.find((r) => r.current) : undefined;
+      const projection =
+        current === undefined ? null : await fromPostgres(ctx, () => scenariosFor(source, { startDate: current.startDate, endDate: current.endDate, timeZone, nowSec, limitBytes: null, direction: 'both' }));
+      return {
+        period,
+        device,
+        interface: interfaceName,
+        interfaces,
+        timezone: timeZone,
+        month_start_day: monthStartDay,
+        rows: rows.map((r) => (r === current && projection !== null ? { ...apiUsageRow(r), scenarios: projection.scenarios.map(apiScenario), scenario_skill: apiScenarioSkill(projection.skill) } : apiUsageRow(r))),
+      };
     },
   );
 

@@ -5,6 +5,7 @@
  * server's words), 'parse', 'aborted' (a newer request replaced this one: ignore).
  */
 import type {
+  ApiForecast,
   ApiAlertsResponse,
   ApiCollectionInterval,
   ApiCollectorStatus,
@@ -25,6 +26,7 @@ import {
   parseCollectorStatus,
   parseDataCap,
   parseDevices,
+  parseForecast,
   parseHealth,
   parseInterfaces,
   parseMonitored,
@@ -218,6 +220,8 @@ export function createApiClient(deps: ApiClientDeps) {
       request('/api/qos/apply', parseQosApply, { method: 'POST', body: { confirm_within_seconds: confirmWithinSeconds, dry_run: dryRun } }),
     confirmQos: () => request('/api/qos/confirm', parseQosConfirm, { method: 'POST' }),
     removeQos: () => request('/api/qos', parseQosView, { method: 'DELETE' }),
+    getForecast: (interfaceName: string | null, horizonHours: number, signal?: AbortSignal): Promise<ApiForecast> =>
+      request(`/api/forecast?horizon_hours=${horizonHours}${interfaceName === null ? '' : `&interface=${encodeURIComponent(interfaceName)}`}`, parseForecast, { signal }),
   };
 }
 

@@ -15,9 +15,14 @@ import type {
   ApiDevice,
   ApiDevicesResponse,
   ApiError,
+  ApiForecast,
+  ApiForecastPoint,
+  ApiForecastSkill,
   ApiInterface,
   ApiLiveEvent,
   ApiLiveRate,
+  ApiScenario,
+  ApiScenarioSkill,
   ApiSyncStatus,
   ApiTrafficPoint,
   ApiTrafficResponse,
@@ -235,6 +240,8 @@ const usageRow = objectOf<ApiUsageRow>({
   total_bytes: count,
   current: bool,
   estimate: nullable(usageTotals),
+  scenarios: (value, path) => (value === undefined ? undefined : arrayOf(scenario)(value, path)),
+  scenario_skill: (value, path) => (value === undefined ? undefined : nullable(scenarioSkill)(value, path)),
 });
 
 const usageResponse = objectOf<ApiUsageResponse>({
@@ -246,6 +253,55 @@ const usageResponse = objectOf<ApiUsageResponse>({
   month_start_day: num,
   rows: arrayOf(usageRow),
 });
+
+const scenario = objectOf<ApiScenario>({
+  name: oneOf(['last_7_days_pace', 'typical_week', 'busy_week'] as const),
+  label: str,
+  projected_bytes: nullable(count),
+  reason: nullable(str),
+  cap_reached_on: (value, path) => (value === undefined ? undefined : nullable(isoDate)(value, path)),
+});
+
+const scenarioSkill = objectOf<ApiScenarioSkill>({ typical_week_error_percent: num, last_7_days_pace_error_percent: num, origins: num });
+
+const forecastSkill = objectOf<ApiForecastSkill>({
+  mae_ratio_vs_same_hour_yesterday: nullable(num),
+  mae_ratio_vs_same_hour_last_week: nullable(num),
+  origins: num,
+});
+
+const forecastPoint = objectOf<ApiForecastPoint>({
+  timestamp: isoTime,
+  rx_bytes: num,
+  tx_bytes: num,
+  rx_low: num,
+  rx_high: num,
+  tx_low: num,
+  tx_high: num,
+});
+
+/** GET /api/forecast: available with its points and skill, or not yet (and from when). */
+export function parseForecast(json: unknown): ApiForecast {
+  if (!isRecord(json)) throw new ParseError('', 'an object');
+  if (json.available === false) {
+    return objectOf<Extract<ApiForecast, { available: false }>>({
+      available: () => false as const,
+      reason: str,
+      available_from: nullable(isoTime),
+      history_hours: num,
+    })(json, '');
+  }
+  return objectOf<Extract<ApiForecast, { available: true }>>({
+    available: (value, path) => {
+      if (value !== true) throw new ParseError(path, 'true or false');
+      return true as const;
+    },
+    method: str,
+    history_hours: num,
+    skill: forecastSkill,
+    data: arrayOf(forecastPoint),
+  })(json, '');
+}
 
 const capStatus = objectOf<ApiCapStatus>({
   period: str,
@@ -262,6 +318,8 @@ const capStatus = objectOf<ApiCapStatus>({
   projected_bytes: nullable(count),
   percent_used: num,
   projected_percent: nullable(num),
+  scenarios: (value, path) => (value === undefined ? undefined : arrayOf(scenario)(value, path)),
+  scenario_skill: (value, path) => (value === undefined ? undefined : nullable(scenarioSkill)(value, path)),
 });
 
 const dataCap = objectOf<ApiDataCap>({
