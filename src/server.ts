@@ -14,6 +14,7 @@ import { createCounterSource } from './collector/create-source.js';
 import { discoverInterfaces } from './collector/discovery.js';
 import { createLiveMonitor } from './collector/live.js';
 import { loadConfig, type Config } from './config/config.js';
+import type { MqttPublisher } from './mqtt/mqtt-publisher.js';
 import { createAlertsService, createMonthStartDaySetting } from './services/alerts-service.js';
 import { createInterfacesService } from './services/interfaces-service.js';
 import { createSettingsService } from './services/settings-service.js';
@@ -55,6 +56,8 @@ export interface RunningServer {
   config: Config;
   db: Db;
   collector: Collector;
+  /** The MQTT publisher; null without NETPULSE_MQTT_URL. */
+  mqtt: MqttPublisher | null;
   /** Takes a last poll, stops everything, closes the database. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -211,6 +214,8 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;
+  // MQTT and Home Assistant (issue #12): its code (and the mqtt package) is loaded only when configured.
+  const mqtt = config.mqtt === null ? null : (await import('./mqtt/server-mqtt.js')).startServerMqtt(ctx, config.mqtt, { logger, url: config.host === '0.0.0.0' || config.host === '::' ? null : url });
   logger.info({ url, db: config.dbPath, interval: settings.interval().intervalSec, monitored: settings.monitoredList() }, 'Net-Pulse is running');
 
   let closing: Promise<void> | null = null;
@@ -221,12 +226,14 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     config,
     db,
     collector,
+    mqtt,
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
         live.close();
         await app.close();
         await collector.shutdown();
+        await mqtt?.close();
         await alerts.close();
         await sync?.stop({ finalSyncTimeoutMs: 3000 });
         db.close();

@@ -45,6 +45,20 @@ export interface Config {
   deviceName: string;
   /** Replication of the rollups to PostgreSQL (NETPULSE_SYNC_*). */
   sync: SyncConfig;
+  /** Publishing to an MQTT broker with Home Assistant discovery (NETPULSE_MQTT_*); null: off. */
+  mqtt: MqttConfig | null;
+}
+
+export interface MqttConfig {
+  /** mqtt://host[:port] or mqtts://…, without the credentials (they are in username/password). */
+  url: string;
+  username: string | null;
+  password: string | null;
+  intervalSec: number;
+  /** Where the state and availability topics live: <topicPrefix>/…; default netpulse/<node id>. */
+  topicPrefix: string | null;
+  /** Home Assistant's discovery prefix (default homeassistant). */
+  discoveryPrefix: string;
 }
 
 export type ByteUnits = 'decimal' | 'binary';
@@ -106,6 +120,12 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_DEVICE_NAME', default: 'the host name', description: 'This instance\'s name in the all-devices view (1–64 characters).' },
   { name: 'NETPULSE_SYNC_URL', default: '(unset: no sync)', description: 'postgres://user:pass@host:5432/db — replicate the hour and day rollups to PostgreSQL and show every device that does.' },
   { name: 'NETPULSE_SYNC_INTERVAL', default: '60', description: 'Seconds between replication cycles, 5–3600.' },
+  { name: 'NETPULSE_MQTT_URL', default: '(unset: no MQTT)', description: 'mqtt://[user:password@]host[:1883] or mqtts://…:8883 — publish rates, totals, the cap and the collector state to this broker, with Home Assistant discovery.' },
+  { name: 'NETPULSE_MQTT_USERNAME', default: '(unset)', description: 'Broker user name, when it is not in NETPULSE_MQTT_URL.' },
+  { name: 'NETPULSE_MQTT_PASSWORD', default: '(unset)', description: 'Broker password, when it is not in NETPULSE_MQTT_URL.' },
+  { name: 'NETPULSE_MQTT_INTERVAL', default: '30', description: 'Seconds between MQTT state updates, 1–3600.' },
+  { name: 'NETPULSE_MQTT_TOPIC_PREFIX', default: 'netpulse/<node id>', description: 'Topic prefix for the state and availability topics (no wildcards).' },
+  { name: 'NETPULSE_MQTT_DISCOVERY_PREFIX', default: 'homeassistant', description: "Home Assistant's MQTT discovery prefix." },
 ];
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -214,6 +234,45 @@ function readSyncUrl(env: Env): string | null {
   return raw;
 }
 
+function readTopic(env: Env, name: string): string | null {
+  const raw = env[name]?.trim().replace(/\/+$/, '');
+  if (!raw) return null;
+  if (/[#+\u0000]/.test(raw) || raw.startsWith('/') || raw.includes('//') || raw.length > 200) {
+    throw new ConfigError(name, `"${raw}" is not a topic prefix (no #, + or empty levels, at most 200 characters)`);
+  }
+  return raw;
+}
+
+function readMqtt(env: Env): MqttConfig | null {
+  const raw = env.NETPULSE_MQTT_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Never echo the value: it may hold a password.
+    throw new ConfigError('NETPULSE_MQTT_URL', 'is not a URL; expected mqtt://host:1883 or mqtts://user:password@host:8883');
+  }
+  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
+    throw new ConfigError('NETPULSE_MQTT_URL', `must start with mqtt:// or mqtts://, not ${url.protocol}//`);
+  }
+  if (url.hostname === '') throw new ConfigError('NETPULSE_MQTT_URL', 'names no host; expected mqtt://host:1883');
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError('NETPULSE_MQTT_URL', 'has a path or query; expected only mqtt://[user:password@]host[:port]');
+  }
+  const fromUrl = (v: string) => (v === '' ? null : decodeURIComponent(v));
+  const username = fromUrl(url.username) ?? (env.NETPULSE_MQTT_USERNAME?.trim() || null);
+  const password = fromUrl(url.password) ?? (env.NETPULSE_MQTT_PASSWORD || null);
+  return {
+    url: `${url.protocol}//${url.host}`,
+    username,
+    password,
+    intervalSec: readInt(env, 'NETPULSE_MQTT_INTERVAL', 30, 1, 3600),
+    topicPrefix: readTopic(env, 'NETPULSE_MQTT_TOPIC_PREFIX'),
+    discoveryPrefix: readTopic(env, 'NETPULSE_MQTT_DISCOVERY_PREFIX') ?? 'homeassistant',
+  };
+}
+
 function readUsageInterfaces(env: Env): string[] | null {
   const raw = env.NETPULSE_USAGE_INTERFACES?.trim();
   if (!raw) return null;
@@ -285,5 +344,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       url: readSyncUrl(env),
       intervalSec: readInt(env, 'NETPULSE_SYNC_INTERVAL', 60, 5, 3600),
     },
+    mqtt: readMqtt(env),
   };
 }
