@@ -72,6 +72,7 @@ export function startMqttPublisher(deps: MqttPublisherDeps): MqttPublisher {
   let everConnected = false;
   let stopping = false;
   let busy: Promise<void> | null = null;
+  let closing: Promise<void> | null = null;
   let publishes = 0;
   let lastPublishAtMs: number | null = null;
   /** Discovery configs the broker holds for us: object id → the JSON last sent. */
@@ -187,6 +188,24 @@ export function startMqttPublisher(deps: MqttPublisherDeps): MqttPublisher {
     return busy;
   }
 
+  async function stop(): Promise<void> {
+    clearInterval(timer);
+    if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+    // Not unref'd: the stop must go on to its end even when nothing else keeps the process alive.
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (deadlineTimer = setTimeout(resolve, deps.closeTimeoutMs ?? 2000)));
+    const polite = (async () => {
+      await busy;
+      stopping = true;
+      if (client.connected) await publish(topics.availability, UNAVAILABLE, 1);
+      await client.endAsync();
+    })().catch(() => undefined);
+    await Promise.race([polite, deadline]);
+    clearTimeout(deadlineTimer);
+    stopping = true;
+    client.end(true);
+  }
+
   const timer = setInterval(() => void publishNow(), config.intervalSec * 1000);
   timer.unref();
 
@@ -194,20 +213,9 @@ export function startMqttPublisher(deps: MqttPublisherDeps): MqttPublisher {
     topics,
     publishNow,
     status: () => ({ connected: client.connected, publishes, lastPublishAtMs }),
-    async close() {
-      if (stopping) return;
-      clearInterval(timer);
-      if (reconnectTimer !== null) clearTimeout(reconnectTimer);
-      const deadline = new Promise<void>((resolve) => setTimeout(resolve, deps.closeTimeoutMs ?? 2000).unref());
-      const polite = (async () => {
-        await busy;
-        stopping = true;
-        if (client.connected) await publish(topics.availability, UNAVAILABLE, 1);
-        await client.endAsync();
-      })().catch(() => undefined);
-      await Promise.race([polite, deadline]);
-      stopping = true;
-      client.end(true);
+    close() {
+      closing ??= stop();
+      return closing;
     },
   };
 }

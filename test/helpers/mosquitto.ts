@@ -56,6 +56,8 @@ export async function startMosquitto(scope: CleanupScope, options: { users?: Rec
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   const lines = [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning'];
+  // Started as root, mosquitto drops to the user "mosquitto", which cannot read our private temp folder.
+  if (process.getuid?.() === 0) lines.push('user root');
   if (options.users !== undefined) {
     const passwd = join(dir, 'passwd');
     writeFileSync(passwd, '');

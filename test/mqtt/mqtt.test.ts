@@ -132,4 +132,129 @@ describe('MQTT with Home Assistant discovery, against mosquitto', { skip: NO_MOS
     assert.equal(instance.cap_used_percent, Number(status.percent_used));
     assert.equal(instance.cap_used_percent, 25);
   });
+
+  test('reconnects after the broker restarts, and publishes its state again', async (t) => {
+    const broker = await startMosquitto(t);
+    const srv = await mqttServer(t, broker.url);
+    const nodeId = await nodeIdOf(srv);
+    const before = await subscribe(t, broker.url, `netpulse/${nodeId}/#`);
+    await waitFor('online', () => before.latest(`netpulse/${nodeId}/availability`) === 'online', WAIT_MS);
+    await before.close();
+    await broker.stop();
+    await waitFor('the publisher to notice', () => srv.server.mqtt!.status().connected === false, WAIT_MS);
+    // The collector goes on while the broker is away.
+    srv.advance('eth0', { rxBytes: 777n });
+    await srv.collect();
+    await broker.start();
+    // persistence is off: everything this broker holds was published after it came back.
+    const after = await subscribe(t, broker.url, '#');
+    const state = await waitFor('the state after the restart', () => json(after.latest(`netpulse/${nodeId}/interface/eth0/state`)), 90_000);
+    assert.equal(state.today_rx_bytes, 777);
+    assert.equal(after.latest(`netpulse/${nodeId}/availability`), 'online');
+    await waitFor('discovery again', () => after.topics(`homeassistant/sensor/${nodeId}/`).length >= 13, WAIT_MS);
+  });
+
+  test('a clean stop publishes offline; SIGKILL of the process leaves offline as the broker\'s last will', async (t) => {
+    const broker = await startMosquitto(t);
+    const sub = await subscribe(t, broker.url, 'netpulse/+/availability');
+    const srv = await mqttServer(t, broker.url);
+    const topic = `netpulse/${await nodeIdOf(srv)}/availability`;
+    await waitFor('online', () => sub.latest(topic) === 'online', WAIT_MS);
+    await srv.stop();
+    assert.equal(await waitFor('offline after a clean stop', () => sub.latest(topic) === 'offline' && sub.latest(topic), WAIT_MS), 'offline');
+
+    // The same database in a separate `netpulse serve` process, killed with SIGKILL: no chance to say goodbye.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'serve'], {
+      cwd: ROOT,
+      env: { ...process.env, ...srv.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    t.after(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    const onlineAgain = sub.messages.length;
+    await waitFor(`the child to come online (${stderr})`, () => sub.messages.slice(onlineAgain).some((m) => m.topic === topic && m.payload === 'online'), 60_000);
+    const beforeKill = sub.messages.length;
+    child.kill('SIGKILL');
+    await exited;
+    await waitFor('the last will', () => sub.messages.slice(beforeKill).some((m) => m.topic === topic && m.payload === 'offline'), WAIT_MS);
+    assert.equal(sub.latest(topic), 'offline');
+  });
+});
+
+/** A logger that records what it is given. */
+function recordingLogger(): Logger & { lines: { level: string; msg: string }[] } {
+  const lines: { level: string; msg: string }[] = [];
+  const at = (level: string): LogFn => ((a: unknown, b?: string) => void lines.push({ level, msg: typeof a === 'string' ? a : (b ?? '') })) as LogFn;
+  return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+}
+
+const SNAPSHOT: MqttSnapshot = {
+  interfaces: [{ name: 'eth0', rxBytesPerSec: 10, txBytesPerSec: 2, todayRxBytes: 1n, todayTxBytes: 2n, monthRxBytes: 3n, monthTxBytes: 2n ** 60n, monthStart: '2026-12-01' }],
+  instance: { collector: 'polling', capUsedPercent: null, lastPollAt: null },
+};
+
+function publisherFor(url: string, logger: Logger, extra: { username?: string; password?: string } = {}) {
+  let saved: string[] = [];
+  return startMqttPublisher({
+    config: { url, username: extra.username ?? null, password: extra.password ?? null, intervalSec: 1, topicPrefix: 'np12test', discoveryPrefix: 'homeassistant' },
+    identity: { deviceId: '12121212-0000-4000-8000-000000000012', deviceName: 'test', version: '0.0.0', url: null },
+    snapshot: async () => SNAPSHOT,
+    hasCap: () => false,
+    published: { load: () => saved, save: (ids) => (saved = ids) },
+    logger,
+    minBackoffMs: 20,
+    maxBackoffMs: 200,
+    closeTimeoutMs: 1000,
+  });
+}
+
+describe('the MQTT publisher when the broker is away or refuses', { skip: NO_MOSQUITTO }, () => {
+  test('an outage is logged once however many retries it takes, its end once, and state is exact past 2^53', async (t) => {
+    const broker = await startMosquitto(t);
+    await broker.stop();
+    const logger = recordingLogger();
+    const pub = publisherFor(broker.url, logger);
+    t.after(() => pub.close());
+    // Retries back off from 20 ms: wait for several attempts' worth of failures.
+    await waitFor('the first warning', () => logger.lines.some((l) => l.level === 'warn'), WAIT_MS);
+    const startedAt = Date.now();
+    await waitFor('a few retries', () => Date.now() - startedAt > 1000, 5000, 100);
+    assert.equal(logger.lines.filter((l) => l.level === 'warn').length, 1, JSON.stringify(logger.lines));
+    await broker.start();
+    const sub = await subscribe(t, broker.url, 'np12test/#');
+    const state = await waitFor('state after the outage', () => sub.latest('np12test/interface/eth0/state'), WAIT_MS);
+    assert.match(state, /"month_tx_bytes":1152921504606846976[,}]/, 'a bigint is written as an exact JSON integer');
+    assert.deepEqual(logger.lines.filter((l) => l.level === 'warn').length, 1);
+    assert.equal(logger.lines.filter((l) => /reachable again/.test(l.msg)).length, 1);
+  });
+
+  test('a broker that refuses the credentials is retried with backoff, logged once, and close() still returns', async (t) => {
+    const broker = await startMosquitto(t, { users: { netpulse: 'right' } });
+    const logger = recordingLogger();
+    const pub = publisherFor(broker.url, logger, { username: 'netpulse', password: 'wrong' });
+    await waitFor('the refusal logged', () => logger.lines.some((l) => l.level === 'warn'), WAIT_MS);
+    const startedAt = Date.now();
+    await waitFor('a few retries', () => Date.now() - startedAt > 1000, 5000, 100);
+    assert.equal(logger.lines.filter((l) => l.level === 'warn').length, 1);
+    assert.equal(pub.status().connected, false);
+    await pub.close();
+    // With the right password the same broker accepts it.
+    const ok = publisherFor(broker.url, recordingLogger(), { username: 'netpulse', password: 'right' });
+    t.after(() => ok.close());
+    await waitFor('connected with the right password', () => ok.status().connected, WAIT_MS);
+  });
+
+  test('close() returns while the broker is down', async (t) => {
+    const broker = await startMosquitto(t);
+    const pub = publisherFor(broker.url, recordingLogger());
+    await waitFor('connected', () => pub.status().connected, WAIT_MS);
+    await broker.stop();
+    await pub.close();
+    assert.equal(pub.status().connected, false);
+  });
 });
