@@ -215,19 +215,24 @@ function readHttpUrl(env: Env, name: string): string | null {
   return url.href;
 }
 
-function readSyncUrl(env: Env): string | null {
-  const raw = env.NETPULSE_SYNC_URL?.trim();
-  if (!raw) return null;
+/** A URL that may hold a password, with one of the given schemes; the value is never echoed in an error. */
+function readSecretUrl(name: string, raw: string, schemes: readonly string[], example: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    // Never echo the value: it may hold a password.
-    throw new ConfigError('NETPULSE_SYNC_URL', 'is not a URL; expected postgres://user:password@host:5432/database');
+    throw new ConfigError(name, `is not a URL; expected ${example}`);
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('NETPULSE_SYNC_URL', `must start with postgres:// or postgresql://, not ${url.protocol}//`);
+  if (!schemes.includes(url.protocol.slice(0, -1))) {
+    throw new ConfigError(name, `must start with ${schemes.map((p) => `${p}://`).join(' or ')}, not ${url.protocol}//`);
   }
+  return url;
+}
+
+function readSyncUrl(env: Env): string | null {
+  const raw = env.NETPULSE_SYNC_URL?.trim();
+  if (!raw) return null;
+  const url = readSecretUrl('NETPULSE_SYNC_URL', raw, ['postgres', 'postgresql'], 'postgres://user:password@host:5432/database');
   if (url.hostname === '' && !url.searchParams.has('host')) {
     throw new ConfigError('NETPULSE_SYNC_URL', 'names no host; expected postgres://user:password@host:5432/database');
   }
@@ -246,16 +251,7 @@ function readTopic(env: Env, name: string): string | null {
 function readMqtt(env: Env): MqttConfig | null {
   const raw = env.NETPULSE_MQTT_URL?.trim();
   if (!raw) return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    // Never echo the value: it may hold a password.
-    throw new ConfigError('NETPULSE_MQTT_URL', 'is not a URL; expected mqtt://host:1883 or mqtts://user:password@host:8883');
-  }
-  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
-    throw new ConfigError('NETPULSE_MQTT_URL', `must start with mqtt:// or mqtts://, not ${url.protocol}//`);
-  }
+  const url = readSecretUrl('NETPULSE_MQTT_URL', raw, ['mqtt', 'mqtts'], 'mqtt://host:1883 or mqtts://user:password@host:8883');
   if (url.hostname === '') throw new ConfigError('NETPULSE_MQTT_URL', 'names no host; expected mqtt://host:1883');
   if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
     throw new ConfigError('NETPULSE_MQTT_URL', 'has a path or query; expected only mqtt://[user:password@]host[:port]');
