@@ -119,7 +119,6 @@ function sensorConfig(spec: SensorSpec, opts: { objectId: string; name: string; 
   return {
     name: opts.name,
     unique_id: `${opts.topics.nodeId}_${opts.objectId}`,
-    object_id: `${opts.topics.nodeId}_${opts.objectId}`,
     state_topic: opts.stateTopic,
     value_template: `{{ value_json.${spec.key} }}`,
     availability_topic: opts.topics.availability,
