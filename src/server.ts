@@ -14,6 +14,7 @@ import { createCounterSource } from './collector/create-source.js';
 import { discoverInterfaces } from './collector/discovery.js';
 import { createLiveMonitor } from './collector/live.js';
 import { loadConfig, type Config } from './config/config.js';
+import type { MqttPublisher } from './mqtt/mqtt-publisher.js';
 import { createAlertsService, createMonthStartDaySetting } from './services/alerts-service.js';
 import { createInterfacesService } from './services/interfaces-service.js';
 import { createSettingsService } from './services/settings-service.js';
@@ -57,6 +58,8 @@ export interface RunningServer {
   config: Config;
   db: Db;
   collector: Collector;
+  /** The MQTT publisher; null without NETPULSE_MQTT_URL. */
+  mqtt: MqttPublisher | null;
   /** Takes a last poll, stops everything, closes the database. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -235,6 +238,8 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;
+  // MQTT and Home Assistant (issue #12): its code (and the mqtt package) is loaded only when configured.
+  const mqtt = config.mqtt === null ? null : (await import('./mqtt/server-mqtt.js')).startServerMqtt(ctx, config.mqtt, { logger, url: config.host === '0.0.0.0' || config.host === '::' ? null : url });
   logger.info({ url, db: config.dbPath, interval: settings.interval().intervalSec, monitored: settings.monitoredList() }, 'Net-Pulse is running');
 
   let closing: Promise<void> | null = null;
@@ -245,6 +250,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     config,
     db,
     collector,
+    mqtt,
     close() {
       // Bounded (issue #8): the last samples are stored first, then every wait on a peer (HTTP clients,
       // PostgreSQL, the webhook) gets what is left of SHUTDOWN_BUDGET_MS, so SIGTERM ends the process in time.
@@ -253,7 +259,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         clearInterval(pruneTimer);
         live.close();
         await collector.shutdown({ timeoutMs: 1000 });
-        const peers = Promise.all([app.close(), flows?.close(), ctx.qos?.close(), alerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
+        const peers = Promise.all([app.close(), flows?.close(), ctx.qos?.close(), mqtt?.close(), alerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
         if (!(await settleWithin(peers, left()))) logger.warn({ budgetMs: SHUTDOWN_BUDGET_MS }, 'stopping: some connections did not close in time; leaving them');
         try {
           db.close();

@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { HttpError } from './errors.js';
+import { makeDefaultedParamsOptional, toOpenApi30Schemas } from './openapi.js';
 import { registerCollectorRoutes } from './routes/collector.js';
 import { registerConfigRoutes } from './routes/config.js';
 import { registerDeviceRoutes } from './routes/devices.js';
@@ -132,11 +133,13 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     corsOrigins: ctx.config.corsOrigins,
   });
 
+  makeDefaultedParamsOptional(app);
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Net-Pulse API', version: ctx.version, description: 'Per-interface network traffic, exact to the byte.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
+    transformObject: (doc) => toOpenApi30Schemas('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 

@@ -4,6 +4,7 @@
  *   netpulse interfaces   what discovery sees: kind, state, primary, monitored
  *   netpulse export       stored traffic as CSV or JSON on stdout
  *   netpulse usage        day, month and all-time totals (like vnStat) and the data cap
+ *   netpulse live         current rates every second (like vnstat -l), session totals on Ctrl-C
  *   netpulse service …    install/uninstall/status as a background service
  */
 import fs from 'node:fs';
@@ -20,6 +21,7 @@ import { StartupError, readVersion, startServer } from '../server.js';
 import { CONFIG_KEYS, createConfigRepo } from '../storage/config-repo.js';
 import { DatabaseOpenError, openDatabase } from '../storage/db.js';
 import { createTrafficRepo } from '../storage/traffic-repo.js';
+import { runLiveCommand } from './live.js';
 import { runServiceCommand } from './service.js';
 import { runUsageCommand } from './usage.js';
 
@@ -46,6 +48,7 @@ Commands:
   interfaces   List network interfaces: kind, state, primary, monitored
   export       Write stored traffic to stdout as CSV or JSON
   usage        Today, yesterday, this month (with its estimate), last month, all time
+  live         Current rates every second (like vnstat -l); Ctrl-C prints the session's totals
   service      Install, uninstall or check Net-Pulse as a background service
 
 Run "netpulse <command> --help" for a command's options.
@@ -216,6 +219,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await exportCommand(rest, io);
       case 'usage':
         return await runUsageCommand(rest, io);
+      case 'live':
+        return await runLiveCommand(rest, {
+          ...io,
+          isTty: io.stdout === process.stdout && process.stdout.isTTY === true,
+          stopSignal: new Promise((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          }),
+        });
       case 'service':
         return await runServiceCommand(rest);
       default:

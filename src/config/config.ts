@@ -50,6 +50,20 @@ export interface Config {
   flows: FlowsConfig;
   /** NETPULSE_QOS=on: QoS may change the machine's qdiscs and nftables (issue #10). Default off. */
   qosEnabled: boolean;
+  /** Publishing to an MQTT broker with Home Assistant discovery (NETPULSE_MQTT_*); null: off. */
+  mqtt: MqttConfig | null;
+}
+
+export interface MqttConfig {
+  /** mqtt://host[:port] or mqtts://…, without the credentials (they are in username/password). */
+  url: string;
+  username: string | null;
+  password: string | null;
+  intervalSec: number;
+  /** Where the state and availability topics live: <topicPrefix>/…; default netpulse/<node id>. */
+  topicPrefix: string | null;
+  /** Home Assistant's discovery prefix (default homeassistant). */
+  discoveryPrefix: string;
 }
 
 export interface FlowsConfig {
@@ -132,6 +146,12 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_FLOW_RETENTION_DAYS', default: '7', description: 'Days flow details and names are kept, 1–3650.' },
   { name: 'NETPULSE_DHCP_LEASES', default: '(unset)', description: 'A dnsmasq (`/var/lib/misc/dnsmasq.leases`) or odhcpd leases file that names hosts.' },
   { name: 'NETPULSE_QOS', default: 'off', description: 'on: allow QoS (shaping, priority classes, DSCP marking, policing) to change this machine\'s qdiscs and nftables; needs CAP_NET_ADMIN. off: the QoS code is not even loaded.' },
+  { name: 'NETPULSE_MQTT_URL', default: '(unset: no MQTT)', description: 'mqtt://[user:password@]host[:1883] or mqtts://…:8883 — publish rates, totals, the cap and the collector state to this broker, with Home Assistant discovery.' },
+  { name: 'NETPULSE_MQTT_USERNAME', default: '(unset)', description: 'Broker user name, when it is not in NETPULSE_MQTT_URL.' },
+  { name: 'NETPULSE_MQTT_PASSWORD', default: '(unset)', description: 'Broker password, when it is not in NETPULSE_MQTT_URL.' },
+  { name: 'NETPULSE_MQTT_INTERVAL', default: '30', description: 'Seconds between MQTT state updates, 1–3600.' },
+  { name: 'NETPULSE_MQTT_TOPIC_PREFIX', default: 'netpulse/<node id>', description: 'Topic prefix for the state and availability topics (no wildcards).' },
+  { name: 'NETPULSE_MQTT_DISCOVERY_PREFIX', default: 'homeassistant', description: "Home Assistant's MQTT discovery prefix." },
 ];
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -221,23 +241,58 @@ function readHttpUrl(env: Env, name: string): string | null {
   return url.href;
 }
 
-function readSyncUrl(env: Env): string | null {
-  const raw = env.NETPULSE_SYNC_URL?.trim();
-  if (!raw) return null;
+/** A URL that may hold a password, with one of the given schemes; the value is never echoed in an error. */
+function readSecretUrl(name: string, raw: string, schemes: readonly string[], example: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    // Never echo the value: it may hold a password.
-    throw new ConfigError('NETPULSE_SYNC_URL', 'is not a URL; expected postgres://user:password@host:5432/database');
+    throw new ConfigError(name, `is not a URL; expected ${example}`);
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('NETPULSE_SYNC_URL', `must start with postgres:// or postgresql://, not ${url.protocol}//`);
+  if (!schemes.includes(url.protocol.slice(0, -1))) {
+    throw new ConfigError(name, `must start with ${schemes.map((p) => `${p}://`).join(' or ')}, not ${url.protocol}//`);
   }
+  return url;
+}
+
+function readSyncUrl(env: Env): string | null {
+  const raw = env.NETPULSE_SYNC_URL?.trim();
+  if (!raw) return null;
+  const url = readSecretUrl('NETPULSE_SYNC_URL', raw, ['postgres', 'postgresql'], 'postgres://user:password@host:5432/database');
   if (url.hostname === '' && !url.searchParams.has('host')) {
     throw new ConfigError('NETPULSE_SYNC_URL', 'names no host; expected postgres://user:password@host:5432/database');
   }
   return raw;
+}
+
+function readTopic(env: Env, name: string): string | null {
+  const raw = env[name]?.trim().replace(/\/+$/, '');
+  if (!raw) return null;
+  if (/[#+\u0000]/.test(raw) || raw.startsWith('/') || raw.includes('//') || raw.length > 200) {
+    throw new ConfigError(name, `"${raw}" is not a topic prefix (no #, + or empty levels, at most 200 characters)`);
+  }
+  return raw;
+}
+
+function readMqtt(env: Env): MqttConfig | null {
+  const raw = env.NETPULSE_MQTT_URL?.trim();
+  if (!raw) return null;
+  const url = readSecretUrl('NETPULSE_MQTT_URL', raw, ['mqtt', 'mqtts'], 'mqtt://host:1883 or mqtts://user:password@host:8883');
+  if (url.hostname === '') throw new ConfigError('NETPULSE_MQTT_URL', 'names no host; expected mqtt://host:1883');
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError('NETPULSE_MQTT_URL', 'has a path or query; expected only mqtt://[user:password@]host[:port]');
+  }
+  const fromUrl = (v: string) => (v === '' ? null : decodeURIComponent(v));
+  const username = fromUrl(url.username) ?? (env.NETPULSE_MQTT_USERNAME?.trim() || null);
+  const password = fromUrl(url.password) ?? (env.NETPULSE_MQTT_PASSWORD || null);
+  return {
+    url: `${url.protocol}//${url.host}`,
+    username,
+    password,
+    intervalSec: readInt(env, 'NETPULSE_MQTT_INTERVAL', 30, 1, 3600),
+    topicPrefix: readTopic(env, 'NETPULSE_MQTT_TOPIC_PREFIX'),
+    discoveryPrefix: readTopic(env, 'NETPULSE_MQTT_DISCOVERY_PREFIX') ?? 'homeassistant',
+  };
 }
 
 function readUsageInterfaces(env: Env): string[] | null {
@@ -344,5 +399,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       leasesPath: env.NETPULSE_DHCP_LEASES?.trim() ? readPath(env, 'NETPULSE_DHCP_LEASES', '', cwd) : null,
     },
     qosEnabled: readOnOff(env, 'NETPULSE_QOS'),
+    mqtt: readMqtt(env),
   };
 }

@@ -20,13 +20,15 @@ const COUNTERS: [string, string, string][] = [
 export function renderMetrics(ctx: AppContext): string {
   const lines: string[] = [];
   const totals = ctx.allTimeTotals();
-  const names = [...totals.keys()].sort();
+  const monitored = ctx.settings.monitored();
+  // Every interface with stored traffic or monitored: a monitored one that has seen no traffic yet is 0, not
+  // absent, so rate() and dashboards have a series from the first scrape on.
+  const names = [...new Set([...totals.keys(), ...monitored])].sort();
   for (const [column, metric, help] of COUNTERS) {
     lines.push(`# HELP ${metric} ${help}`, `# TYPE ${metric} counter`);
-    for (const name of names) lines.push(`${metric}{interface="${escapeLabel(name)}"} ${totals.get(name)![column]?.toString() ?? '0'}`);
+    for (const name of names) lines.push(`${metric}{interface="${escapeLabel(name)}"} ${totals.get(name)?.[column]?.toString() ?? '0'}`);
   }
   const s = ctx.collector.stats();
-  const monitored = ctx.settings.monitored();
   lines.push('# HELP netpulse_interface_monitored 1 when the interface is monitored.', '# TYPE netpulse_interface_monitored gauge');
   for (const name of [...monitored].sort()) lines.push(`netpulse_interface_monitored{interface="${escapeLabel(name)}"} 1`);
   lines.push(
@@ -47,13 +49,11 @@ export function renderMetrics(ctx: AppContext): string {
     `netpulse_collector_last_poll_timestamp_seconds ${s.lastPollAtMs === null ? 'NaN' : (s.lastPollAtMs / 1000).toFixed(3)}`,
   );
   const durations = [...s.recentDurationsUs].sort((a, b) => a - b);
-  if (durations.length > 0) {
-    lines.push(
-      '# HELP netpulse_collector_poll_duration_seconds Median time of a poll (read, parse, deltas, write) over the recent polls.',
-      '# TYPE netpulse_collector_poll_duration_seconds gauge',
-      `netpulse_collector_poll_duration_seconds ${(durations[Math.floor(durations.length / 2)]! / 1e6).toFixed(6)}`,
-    );
-  }
+  lines.push(
+    '# HELP netpulse_collector_poll_duration_seconds Median time of a poll (read, parse, deltas, write) over the recent polls; 0 before the first.',
+    '# TYPE netpulse_collector_poll_duration_seconds gauge',
+    `netpulse_collector_poll_duration_seconds ${durations.length === 0 ? '0' : (durations[Math.floor(durations.length / 2)]! / 1e6).toFixed(6)}`,
+  );
   lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${process.memoryUsage.rss()}`);
   return lines.join('\n') + '\n';
 }
