@@ -9,7 +9,6 @@ import Database from 'better-sqlite3';
 import { awayFromBucketEdge, startTestServer, sumField, type TestServer } from '../helpers/server.js';
 
 const HOUR = 3600;
-const TWO_53 = 2n ** 53n;
 const TWO_60 = 2n ** 60n;
 const TWO_64 = 2n ** 64n;
 
