@@ -227,24 +227,22 @@ test('SIGTERM with sync stuck mid-transfer (PostgreSQL stops answering inside a 
   assertLastPollStored(dbPath, r.sentAtMs);
 });
 
-test('SIGINT with sync unreachable (a server that accepts and never answers) ends netpulse within the bound', async (t) => {
-  const port = await blackhole(t);
+/** Serves with sync pointed at a port, stops it with the signal, and checks the exit and the last poll. */
+async function stopWithSyncAt(t: TestContext, port: number, signal: NodeJS.Signals): Promise<void> {
   const dbPath = path.join(tempDir(t), 'netpulse.db');
   const np = await serve(t, dbPath, { NETPULSE_SYNC_URL: `postgres://u:p@127.0.0.1:${port}/db` });
-  const r = await np.stop('SIGINT');
+  const r = await np.stop(signal);
   t.diagnostic(`exited ${r.code ?? r.signal} after ${Math.round(r.ms)} ms`);
   assert.equal(r.code, 0, np.stderr());
   assertLastPollStored(dbPath, r.sentAtMs);
+}
+
+test('SIGINT with sync unreachable (a server that accepts and never answers) ends netpulse within the bound', async (t) => {
+  await stopWithSyncAt(t, await blackhole(t), 'SIGINT');
 });
 
 test('SIGTERM with sync refused (nothing listens) ends netpulse within the bound', async (t) => {
-  const port = await closedPort();
-  const dbPath = path.join(tempDir(t), 'netpulse.db');
-  const np = await serve(t, dbPath, { NETPULSE_SYNC_URL: `postgres://u:p@127.0.0.1:${port}/db` });
-  const r = await np.stop('SIGTERM');
-  t.diagnostic(`exited ${r.code ?? r.signal} after ${Math.round(r.ms)} ms`);
-  assert.equal(r.code, 0, np.stderr());
-  assertLastPollStored(dbPath, r.sentAtMs);
+  await stopWithSyncAt(t, await closedPort(), 'SIGTERM');
 });
 
 test('collector shutdown with a poll in flight that never finishes returns within its timeout and leaves the counted state', async (t) => {
