@@ -95,7 +95,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   }
 
   const source = options.source ?? createCounterSource(config);
-  const settings = createSettingsService(configRepo, config.pollIntervalSecOverride, (names) => traffic.setTotalsInterfaces(names));
+  const settings = createSettingsService(configRepo, config.pollIntervalSecOverride, (names) => traffic.setTotalsInterfaces(names), config.monitorInterfaces);
   const interfaces = createInterfacesService({ source, settings, configRepo, now });
 
   if (!settings.hasMonitored()) {
@@ -105,6 +105,11 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     logger.info({ interfaces: found.interfaces.length, primary: found.primary, monitored: found.defaultMonitored }, 'first start: interfaces discovered');
   } else {
     await interfaces.refreshMeta().catch(() => undefined);
+  }
+  // NETPULSE_INTERFACES: the interfaces there now that match (later ones join as they show traffic).
+  if (config.monitorInterfaces !== null) {
+    settings.noteInterfaces((await source.readCounters()).interfaces.map((i) => i.name));
+    logger.info({ filter: config.monitorInterfaces, monitored: settings.monitoredList() }, 'NETPULSE_INTERFACES decides the monitored set');
   }
   // The pre-summed totals follow the monitored set (a no-op unless the set changed, or they are new).
   traffic.setTotalsInterfaces(settings.monitoredList());
@@ -140,6 +145,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         totals.set(s.interfaceName, t);
       }
       usage.noteInterfaces(samples.map((s) => s.interfaceName));
+      settings.noteInterfaces(samples.map((s) => s.interfaceName));
       alerts.notifySamples();
     },
   });

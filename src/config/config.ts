@@ -45,6 +45,8 @@ export interface Config {
   deviceName: string;
   /** Replication of the rollups to PostgreSQL (NETPULSE_SYNC_*). */
   sync: SyncConfig;
+  /** NETPULSE_INTERFACES split on commas (`-name` excludes, `*` globs): the monitored set, over the stored one; null: the stored set. */
+  monitorInterfaces: string[] | null;
 }
 
 export type ByteUnits = 'decimal' | 'binary';
@@ -106,6 +108,7 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_DEVICE_NAME', default: 'the host name', description: 'This instance\'s name in the all-devices view (1–64 characters).' },
   { name: 'NETPULSE_SYNC_URL', default: '(unset: no sync)', description: 'postgres://user:pass@host:5432/db — replicate the hour and day rollups to PostgreSQL and show every device that does.' },
   { name: 'NETPULSE_SYNC_INTERVAL', default: '60', description: 'Seconds between replication cycles, 5–3600.' },
+  { name: 'NETPULSE_INTERFACES', default: '(unset: the set stored by the first start or the API)', description: 'Which interfaces to monitor, same syntax as NETPULSE_USAGE_INTERFACES (e.g. `eth0,wlan*` or `-docker*,-veth*`; only `-` entries: every interface but loopback and those). Wins over the stored set and matches interfaces that appear later (a VPN coming up).' },
 ];
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -214,8 +217,9 @@ function readSyncUrl(env: Env): string | null {
   return raw;
 }
 
-function readUsageInterfaces(env: Env): string[] | null {
-  const raw = env.NETPULSE_USAGE_INTERFACES?.trim();
+/** An interface list (Beszel's NICS syntax): `name` includes, `-name` excludes, `*` matches; null when unset. */
+function readInterfaceList(env: Env, variable: string): string[] | null {
+  const raw = env[variable]?.trim();
   if (!raw) return null;
   const entries = raw
     .split(',')
@@ -223,7 +227,7 @@ function readUsageInterfaces(env: Env): string[] | null {
     .filter((s) => s !== '');
   for (const e of entries) {
     if (!/^-?[A-Za-z0-9_.@*-]{1,64}$/.test(e) || e === '-') {
-      throw new ConfigError('NETPULSE_USAGE_INTERFACES', `"${e}" is not an interface name or pattern (letters, digits, _ . @ - and *; a leading - excludes)`);
+      throw new ConfigError(variable, `"${e}" is not an interface name or pattern (letters, digits, _ . @ - and *; a leading - excludes)`);
     }
   }
   return entries.length === 0 ? null : entries;
@@ -275,7 +279,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     frontendDir: path.join(packageRoot, 'frontend', 'dist'),
     usage: {
-      interfaces: readUsageInterfaces(env),
+      interfaces: readInterfaceList(env, 'NETPULSE_USAGE_INTERFACES'),
       monthStartDay: env.NETPULSE_MONTH_START_DAY?.trim() ? readInt(env, 'NETPULSE_MONTH_START_DAY', 1, 1, 28) : null,
       units: readUnits(env),
       alertWebhookUrl: readHttpUrl(env, 'NETPULSE_ALERT_WEBHOOK_URL'),
@@ -285,5 +289,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       url: readSyncUrl(env),
       intervalSec: readInt(env, 'NETPULSE_SYNC_INTERVAL', 60, 5, 3600),
     },
+    monitorInterfaces: readInterfaceList(env, 'NETPULSE_INTERFACES'),
   };
 }

@@ -86,6 +86,14 @@ export interface ApiTrafficResponse {
 export type ApiMonitoredInterfaces = string[];
 
 /** GET /api/config/collection-interval; PUT takes { interval_seconds }. */
+/** GET /api/config/interfaces: the monitored set, and whether NETPULSE_INTERFACES decides it. */
+export interface ApiMonitoredConfig {
+  interfaces: string[];
+  source: 'env' | 'config';
+  /** NETPULSE_INTERFACES as set, or null. */
+  filter: string | null;
+}
+
 export interface ApiCollectionInterval {
   interval_seconds: number;
   /** Where the value in force comes from: NETPULSE_POLL_INTERVAL wins over the stored setting. */

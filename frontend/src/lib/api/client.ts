@@ -13,6 +13,7 @@ import type {
   ApiDevicesResponse,
   ApiError,
   ApiInterface,
+  ApiMonitoredConfig,
   ApiTrafficResponse,
   ApiUsagePeriod,
   ApiUsageResponse,
@@ -28,6 +29,7 @@ import {
   parseHealth,
   parseInterfaces,
   parseMonitored,
+  parseMonitoredConfig,
   parseTraffic,
   parseUsage,
 } from './parse';
@@ -180,6 +182,8 @@ export function createApiClient(deps: ApiClientDeps) {
     getInterfaces: (signal?: AbortSignal): Promise<ApiInterface[]> => request('/api/interfaces', parseInterfaces, { signal }),
     getMonitored: (signal?: AbortSignal): Promise<string[]> =>
       request('/api/config/monitored_interfaces', parseMonitored, { signal }),
+    getMonitoredConfig: (signal?: AbortSignal): Promise<ApiMonitoredConfig> =>
+      request('/api/config/interfaces', parseMonitoredConfig, { signal }),
     saveMonitored: (names: string[]): Promise<string[]> =>
       request('/api/config/monitored_interfaces', parseMonitored, { method: 'POST', body: names }),
     getTraffic: (query: TrafficQuery, signal?: AbortSignal): Promise<ApiTrafficResponse> =>

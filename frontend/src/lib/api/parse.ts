@@ -18,6 +18,7 @@ import type {
   ApiInterface,
   ApiLiveEvent,
   ApiLiveRate,
+  ApiMonitoredConfig,
   ApiSyncStatus,
   ApiTrafficPoint,
   ApiTrafficResponse,
@@ -330,6 +331,9 @@ const devicesResponse = objectOf<ApiDevicesResponse>({
 export const parseInterfaces = (json: unknown): ApiInterface[] => arrayOf(apiInterface)(json, '');
 export const parseMonitored = (json: unknown): string[] => arrayOf(str)(json, '');
 export const parseTraffic = (json: unknown): ApiTrafficResponse => trafficResponse(json, '');
+export const parseMonitoredConfig = (json: unknown): ApiMonitoredConfig =>
+  objectOf<ApiMonitoredConfig>({ interfaces: arrayOf(str), source: oneOf(['env', 'config'] as const), filter: nullable(str) })(json, '');
+
 export const parseCollectionInterval = (json: unknown): ApiCollectionInterval => collectionInterval(json, '');
 export const parseCollectorStatus = (json: unknown): ApiCollectorStatus => collectorStatus(json, '');
 export const parseLiveEvent = (json: unknown): ApiLiveEvent => liveEvent(json, '');
