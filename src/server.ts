@@ -22,6 +22,7 @@ import { createConfiguredUsageService } from './services/usage-service.js';
 import { CONFIG_KEYS, createConfigRepo } from './storage/config-repo.js';
 import { COLUMN_OF, COUNTER_COLUMNS } from './storage/counter-columns.js';
 import { openDatabase, type Db } from './storage/db.js';
+import { createImportRepo } from './storage/import-repo.js';
 import { createRunsRepo } from './storage/runs-repo.js';
 import { createStateRepo } from './storage/state-repo.js';
 import { createTrafficRepo } from './storage/traffic-repo.js';
@@ -150,7 +151,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     },
   });
   const live = createLiveMonitor(source);
-  const trafficService = createTrafficService({ traffic, runs, retention: config.retention, timezone: config.timezone, now });
+  const trafficService = createTrafficService({ traffic, runs, retention: config.retention, timezone: config.timezone, now, imports: createImportRepo(db, traffic) });
   const startedAtMs = now();
   const ctx: AppContext = {
     config,

@@ -17,6 +17,8 @@ export interface RunsRepo {
   overlapping(fromSec: number, toSec: number): CollectorRun[];
   /** The earliest start of any run, or null. */
   firstStart(): number | null;
+  /** Stores a run from a backup (closed); false when a run with the same start and last poll is stored. */
+  restore(startedAt: number, lastPollAt: number, endedAt: number): boolean;
 }
 
 interface RunRow {
@@ -34,6 +36,10 @@ export function createRunsRepo(db: Db): RunsRepo {
     'SELECT id, started_at, last_poll_at, ended_at FROM collector_runs WHERE last_poll_at >= ? AND started_at < ? ORDER BY started_at',
   );
   const first = db.prepare<[], { s: number | null }>('SELECT MIN(started_at) AS s FROM collector_runs');
+  const restoreStmt = db.prepare(
+    `INSERT INTO collector_runs (started_at, last_poll_at, ended_at) SELECT ?, ?, ?
+     WHERE NOT EXISTS (SELECT 1 FROM collector_runs WHERE started_at = ? AND last_poll_at = ?)`,
+  );
   return {
     begin(startedAt, pollAt) {
       return Number(insert.run(startedAt, pollAt).lastInsertRowid);
@@ -49,6 +55,9 @@ export function createRunsRepo(db: Db): RunsRepo {
     },
     firstStart() {
       return first.get()?.s ?? null;
+    },
+    restore(startedAt, lastPollAt, endedAt) {
+      return restoreStmt.run(startedAt, lastPollAt, endedAt, startedAt, lastPollAt).changes > 0;
     },
   };
 }
