@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger as PinoLogger } from 'pino';
+import { createRuleAlertsService } from './alerts/rule-alerts-service.js';
 import { buildApp, type App } from './api/app.js';
 import type { AppContext } from './api/context.js';
 import { createCollector, type Collector } from './collector/collector.js';
@@ -125,6 +126,19 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
       ? null
       : createSyncService({ db, url: config.sync.url, device, usageInterfaces: () => usage.totalInterfaces(), intervalMs: config.sync.intervalSec * 1000, logger, now });
 
+  const ruleAlerts = createRuleAlertsService({
+    db,
+    configRepo,
+    traffic,
+    runs,
+    source,
+    monitoredList: () => settings.monitoredList(),
+    logger,
+    now,
+    device: { id: device.deviceId, name: device.name },
+    channels: { webhookUrl: config.usage.alertWebhookUrl, ...config.alertChannels },
+  });
+
   const totals = new Map<string, Record<string, bigint>>();
   for (const row of traffic.sumByInterface('traffic_1d', null, 0, Number.MAX_SAFE_INTEGER)) {
     totals.set(row.interface_name, Object.fromEntries(COUNTER_COLUMNS.map((c) => [c, BigInt(row[c])])));
@@ -173,6 +187,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     alerts,
     device,
     sync,
+    ruleAlerts,
   };
 
   const prune = () => {
@@ -212,6 +227,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   await collector.pollNow();
   alerts.start();
   alerts.notifySamples();
+  ruleAlerts.start();
   sync?.start();
 
   const address = app.server.address();
@@ -235,6 +251,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         await app.close();
         await collector.shutdown();
         await alerts.close();
+        await ruleAlerts.close();
         await sync?.stop({ finalSyncTimeoutMs: 3000 });
         db.close();
       })();

@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { HttpError } from './errors.js';
+import { registerAlertRuleRoutes } from './routes/alert-rules.js';
 import { registerCollectorRoutes } from './routes/collector.js';
 import { registerConfigRoutes } from './routes/config.js';
 import { registerDeviceRoutes } from './routes/devices.js';
@@ -147,6 +148,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerMetricsRoutes(app, ctx);
   registerLiveRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
+  registerAlertRuleRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);
 
   const indexHtml = path.join(ctx.config.frontendDir, 'index.html');

@@ -1,4 +1,5 @@
 /** Everything the API needs, built once by the server (or by tests with fakes) and handed to buildApp. */
+import type { RuleAlertsService } from '../alerts/rule-alerts-service.js';
 import type { Collector } from '../collector/collector.js';
 import type { CounterSource } from '../collector/counter-source.js';
 import type { LiveMonitor } from '../collector/live.js';
@@ -41,4 +42,6 @@ export interface AppContext {
   device: DeviceIdentity;
   /** Replication to PostgreSQL and the all-devices view; null without NETPULSE_SYNC_URL. */
   sync: SyncService | null;
+  /** Alert rules beyond the data cap (issue #12); undefined where a test builds the app without them. */
+  ruleAlerts?: RuleAlertsService;
 }

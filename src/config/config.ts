@@ -4,6 +4,7 @@
  * Every key is documented here and in the README's configuration table.
  */
 import os from 'node:os';
+import { checkTemplate } from '../alerts/delivery.js';
 import path from 'node:path';
 
 export const POLL_INTERVAL_MIN_SEC = 1;
@@ -45,6 +46,8 @@ export interface Config {
   deviceName: string;
   /** Replication of the rollups to PostgreSQL (NETPULSE_SYNC_*). */
   sync: SyncConfig;
+  /** Where rule alerts go besides NETPULSE_ALERT_WEBHOOK_URL (issue #12). */
+  alertChannels: { ntfyUrl: string | null; template: { url: string; body: string } | null };
   /** NETPULSE_INTERFACES split on commas (`-name` excludes, `*` globs): the monitored set, over the stored one; null: the stored set. */
   monitorInterfaces: string[] | null;
 }
@@ -108,6 +111,9 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_DEVICE_NAME', default: 'the host name', description: 'This instance\'s name in the all-devices view (1–64 characters).' },
   { name: 'NETPULSE_SYNC_URL', default: '(unset: no sync)', description: 'postgres://user:pass@host:5432/db — replicate the hour and day rollups to PostgreSQL and show every device that does.' },
   { name: 'NETPULSE_SYNC_INTERVAL', default: '60', description: 'Seconds between replication cycles, 5–3600.' },
+  { name: 'NETPULSE_ALERT_NTFY_URL', default: '(unset)', description: 'ntfy topic URL (e.g. https://ntfy.sh/my-topic; user:password@ for a protected one) that rule alerts are published to.' },
+  { name: 'NETPULSE_ALERT_TEMPLATE_URL', default: '(unset)', description: 'http(s) URL that rule alerts are POSTed to with the body NETPULSE_ALERT_TEMPLATE.' },
+  { name: 'NETPULSE_ALERT_TEMPLATE', default: '(unset)', description: 'JSON body for NETPULSE_ALERT_TEMPLATE_URL with {{event}} {{rule}} {{type}} {{interface}} {{message}} {{value}} {{time}} {{device}} inside strings, e.g. {"text":"{{message}}"}.' },
   { name: 'NETPULSE_INTERFACES', default: '(unset: the set stored by the first start or the API)', description: 'Which interfaces to monitor, same syntax as NETPULSE_USAGE_INTERFACES (e.g. `eth0,wlan*` or `-docker*,-veth*`; only `-` entries: every interface but loopback and those). Wins over the stored set and matches interfaces that appear later (a VPN coming up).' },
 ];
 
@@ -254,6 +260,18 @@ function readPath(env: Env, name: string, fallback: string, cwd: string): string
   return path.resolve(cwd, raw ? raw : fallback);
 }
 
+/** NETPULSE_ALERT_TEMPLATE_URL and NETPULSE_ALERT_TEMPLATE go together; the template must be JSON once filled in. */
+function readTemplate(env: Env): { url: string; body: string } | null {
+  const url = readHttpUrl(env, 'NETPULSE_ALERT_TEMPLATE_URL');
+  const body = env.NETPULSE_ALERT_TEMPLATE?.trim() ? env.NETPULSE_ALERT_TEMPLATE.trim() : null;
+  if (url === null && body === null) return null;
+  if (url === null) throw new ConfigError('NETPULSE_ALERT_TEMPLATE', 'is set without NETPULSE_ALERT_TEMPLATE_URL, the http(s) URL to POST it to');
+  if (body === null) throw new ConfigError('NETPULSE_ALERT_TEMPLATE_URL', 'is set without NETPULSE_ALERT_TEMPLATE, the JSON body to send (e.g. {"text":"{{message}}"})');
+  const problem = checkTemplate(body);
+  if (problem !== null) throw new ConfigError('NETPULSE_ALERT_TEMPLATE', problem);
+  return { url, body };
+}
+
 /** Reads and checks the configuration. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -290,5 +308,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       intervalSec: readInt(env, 'NETPULSE_SYNC_INTERVAL', 60, 5, 3600),
     },
     monitorInterfaces: readInterfaceList(env, 'NETPULSE_INTERFACES'),
+    alertChannels: { ntfyUrl: readHttpUrl(env, 'NETPULSE_ALERT_NTFY_URL'), template: readTemplate(env) },
   };
 }

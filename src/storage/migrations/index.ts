@@ -1,7 +1,7 @@
 import { sql as init } from './001-init.js';
 import { sql as usageSync } from './002-usage-sync.js';
 import { sql as monitoredTotals } from './003-monitored-totals.js';
-import { sql as imports } from './007-imports.js';
+import { ruleAlertsSql, sql as imports } from './007-imports.js';
 
 export interface Migration {
   version: number;
@@ -14,5 +14,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'usage-sync', sql: usageSync },
   { version: 3, name: 'monitored-totals', sql: monitoredTotals },
-  { version: 7, name: 'imports', sql: imports },
+  { version: 7, name: 'imports-and-alert-rules', sql: imports + ruleAlertsSql },
 ];
