@@ -300,3 +300,22 @@ export interface ApiDevicesResponse {
   devices: ApiDevice[];
   all: ApiUsageTotals;
 }
+
+/** GET /api/alerts/rules: alerts of the alert rules (issue #12), newest event first. */
+export interface ApiRuleAlert {
+  id: number;
+  rule_id: string;
+  type: string;
+  interface: string | null;
+  state: 'firing' | 'cleared';
+  fired_at: string;
+  cleared_at: string | null;
+  message: string;
+  clear_message: string | null;
+  delivery: { status: 'not_configured' | 'pending' | 'delivered' | 'failed'; attempts: number; last_error: string | null };
+}
+
+export interface ApiRuleAlertsResponse {
+  alerts: ApiRuleAlert[];
+  firing: number;
+}

@@ -14,6 +14,7 @@ import type {
   ApiError,
   ApiInterface,
   ApiMonitoredConfig,
+  ApiRuleAlertsResponse,
   ApiTrafficResponse,
   ApiUsagePeriod,
   ApiUsageResponse,
@@ -30,6 +31,7 @@ import {
   parseInterfaces,
   parseMonitored,
   parseMonitoredConfig,
+  parseRuleAlerts,
   parseTraffic,
   parseUsage,
 } from './parse';
@@ -204,6 +206,8 @@ export function createApiClient(deps: ApiClientDeps) {
       request('/api/config/data-cap', parseDataCap, { method: 'PUT', body: update }),
     getAlerts: (limit: number, signal?: AbortSignal): Promise<ApiAlertsResponse> =>
       request(`/api/alerts?limit=${limit}`, parseAlerts, { signal }),
+    getRuleAlerts: (limit: number, signal?: AbortSignal): Promise<ApiRuleAlertsResponse> =>
+      request(`/api/alerts/rules?limit=${limit}`, parseRuleAlerts, { signal }),
     getDevices: (signal?: AbortSignal): Promise<ApiDevicesResponse> => request('/api/devices', parseDevices, { signal }),
   };
 }

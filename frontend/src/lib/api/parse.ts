@@ -19,6 +19,8 @@ import type {
   ApiLiveEvent,
   ApiLiveRate,
   ApiMonitoredConfig,
+  ApiRuleAlert,
+  ApiRuleAlertsResponse,
   ApiSyncStatus,
   ApiTrafficPoint,
   ApiTrafficResponse,
@@ -340,6 +342,20 @@ export const parseLiveEvent = (json: unknown): ApiLiveEvent => liveEvent(json, '
 export const parseUsage = (json: unknown): ApiUsageResponse => usageResponse(json, '');
 export const parseDataCap = (json: unknown): ApiDataCap => dataCap(json, '');
 export const parseAlerts = (json: unknown): ApiAlertsResponse => alertsResponse(json, '');
+
+const ruleAlert = objectOf<ApiRuleAlert>({
+  id: num,
+  rule_id: str,
+  type: str,
+  interface: nullable(str),
+  state: oneOf(['firing', 'cleared'] as const),
+  fired_at: isoTime,
+  cleared_at: nullable(isoTime),
+  message: str,
+  clear_message: nullable(str),
+  delivery: objectOf<ApiRuleAlert['delivery']>({ status: oneOf(['not_configured', 'pending', 'delivered', 'failed'] as const), attempts: num, last_error: nullable(str) }),
+});
+export const parseRuleAlerts = (json: unknown): ApiRuleAlertsResponse => objectOf<ApiRuleAlertsResponse>({ alerts: arrayOf(ruleAlert), firing: num })(json, '');
 export const parseDevices = (json: unknown): ApiDevicesResponse => devicesResponse(json, '');
 export const parseHealth = (json: unknown): { status: string } => objectOf<{ status: string }>({ status: str })(json, '');
 
