@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger as PinoLogger } from 'pino';
+import { createRuleAlertsService } from './alerts/rule-alerts-service.js';
 import { buildApp, type App } from './api/app.js';
 import type { AppContext } from './api/context.js';
 import { createCollector, type Collector } from './collector/collector.js';
@@ -24,6 +25,7 @@ import { CONFIG_KEYS, createConfigRepo } from './storage/config-repo.js';
 import { COLUMN_OF, COUNTER_COLUMNS } from './storage/counter-columns.js';
 import { openDatabase, type Db } from './storage/db.js';
 import { createGapsRepo } from './storage/gaps-repo.js';
+import { createImportRepo } from './storage/import-repo.js';
 import { createRunsRepo } from './storage/runs-repo.js';
 import { createStateRepo } from './storage/state-repo.js';
 import { createTrafficRepo } from './storage/traffic-repo.js';
@@ -102,7 +104,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   }
 
   const source = options.source ?? createCounterSource(config);
-  const settings = createSettingsService(configRepo, config.pollIntervalSecOverride, (names) => traffic.setTotalsInterfaces(names));
+  const settings = createSettingsService(configRepo, config.pollIntervalSecOverride, (names) => traffic.setTotalsInterfaces(names), config.monitorInterfaces);
   const interfaces = createInterfacesService({ source, settings, configRepo, now });
 
   if (!settings.hasMonitored()) {
@@ -112,6 +114,11 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     logger.info({ interfaces: found.interfaces.length, primary: found.primary, monitored: found.defaultMonitored }, 'first start: interfaces discovered');
   } else {
     await interfaces.refreshMeta().catch(() => undefined);
+  }
+  // NETPULSE_INTERFACES: the interfaces there now that match (later ones join as they show traffic).
+  if (config.monitorInterfaces !== null) {
+    settings.noteInterfaces((await source.readCounters()).interfaces.map((i) => i.name));
+    logger.info({ filter: config.monitorInterfaces, monitored: settings.monitoredList() }, 'NETPULSE_INTERFACES decides the monitored set');
   }
   // The pre-summed totals follow the monitored set (a no-op unless the set changed, or they are new).
   traffic.setTotalsInterfaces(settings.monitoredList());
@@ -125,6 +132,19 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     config.sync.url === null
       ? null
       : createSyncService({ db, url: config.sync.url, device, usageInterfaces: () => usage.totalInterfaces(), intervalMs: config.sync.intervalSec * 1000, logger, now });
+
+  const ruleAlerts = createRuleAlertsService({
+    db,
+    configRepo,
+    traffic,
+    runs,
+    source,
+    monitoredList: () => settings.monitoredList(),
+    logger,
+    now,
+    device: { id: device.deviceId, name: device.name },
+    channels: { webhookUrl: config.usage.alertWebhookUrl, ...config.alertChannels },
+  });
 
   const totals = new Map<string, Record<string, bigint>>();
   for (const row of traffic.sumByInterface('traffic_1d', null, 0, Number.MAX_SAFE_INTEGER)) {
@@ -148,11 +168,12 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         totals.set(s.interfaceName, t);
       }
       usage.noteInterfaces(samples.map((s) => s.interfaceName));
+      settings.noteInterfaces(samples.map((s) => s.interfaceName));
       alerts.notifySamples();
     },
   });
   const live = createLiveMonitor(source);
-  const trafficService = createTrafficService({ traffic, runs, retention: config.retention, timezone: config.timezone, now });
+  const trafficService = createTrafficService({ traffic, runs, retention: config.retention, timezone: config.timezone, now, imports: createImportRepo(db, traffic) });
   const startedAtMs = now();
   // Issue #9: loaded only when turned on, so that with it off nothing of it costs memory or CPU.
   const flows = config.flows.enabled
@@ -179,6 +200,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     device,
     sync,
     flows,
+    ruleAlerts,
   };
 
   const prune = () => {
@@ -232,6 +254,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   await collector.pollNow();
   alerts.start();
   alerts.notifySamples();
+  ruleAlerts.start();
   sync?.start();
 
   const address = app.server.address();
@@ -259,7 +282,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         clearInterval(pruneTimer);
         live.close();
         await collector.shutdown({ timeoutMs: 1000 });
-        const peers = Promise.all([app.close(), flows?.close(), ctx.qos?.close(), mqtt?.close(), alerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
+        const peers = Promise.all([app.close(), flows?.close(), ctx.qos?.close(), mqtt?.close(), alerts.close(), ruleAlerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
         if (!(await settleWithin(peers, left()))) logger.warn({ budgetMs: SHUTDOWN_BUDGET_MS }, 'stopping: some connections did not close in time; leaving them');
         try {
           db.close();

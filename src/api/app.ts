@@ -12,6 +12,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { AppContext } from './context.js';
 import { HttpError } from './errors.js';
 import { makeDefaultedParamsOptional, toOpenApi30Schemas } from './openapi.js';
+import { registerAlertRuleRoutes } from './routes/alert-rules.js';
 import { registerCollectorRoutes } from './routes/collector.js';
 import { registerConfigRoutes } from './routes/config.js';
 import { registerDeviceRoutes } from './routes/devices.js';
@@ -153,6 +154,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerMetricsRoutes(app, ctx);
   registerLiveRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
+  registerAlertRuleRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);
   registerHostRoutes(app, ctx);
   registerQosRoutes(app, ctx);

@@ -1,4 +1,5 @@
 /** Everything the API needs, built once by the server (or by tests with fakes) and handed to buildApp. */
+import type { RuleAlertsService } from '../alerts/rule-alerts-service.js';
 import type { Collector } from '../collector/collector.js';
 import type { CounterSource } from '../collector/counter-source.js';
 import type { LiveMonitor } from '../collector/live.js';
@@ -49,4 +50,6 @@ export interface AppContext {
   qos?: QosService | null;
   /** Why QoS is not available (off, or its start failed), for GET /api/qos. */
   qosUnavailableReason?: string | null;
+  /** Alert rules beyond the data cap (issue #12); undefined where a test builds the app without them. */
+  ruleAlerts?: RuleAlertsService;
 }

@@ -5,6 +5,7 @@
  *   netpulse export       stored traffic as CSV or JSON on stdout
  *   netpulse usage        day, month and all-time totals (like vnStat) and the data cap
  *   netpulse live         current rates every second (like vnstat -l), session totals on Ctrl-C
+ *   netpulse import       vnStat history, or a Net-Pulse export, into the database
  *   netpulse service …    install/uninstall/status as a background service
  */
 import fs from 'node:fs';
@@ -20,6 +21,7 @@ import { ConfigError, loadConfig, CONFIG_VARIABLES } from '../config/config.js';
 import { StartupError, readVersion, startServer } from '../server.js';
 import { CONFIG_KEYS, createConfigRepo } from '../storage/config-repo.js';
 import { DatabaseOpenError, openDatabase } from '../storage/db.js';
+import { createRunsRepo } from '../storage/runs-repo.js';
 import { createTrafficRepo } from '../storage/traffic-repo.js';
 import { runLiveCommand } from './live.js';
 import { runServiceCommand } from './service.js';
@@ -49,6 +51,7 @@ Commands:
   export       Write stored traffic to stdout as CSV or JSON
   usage        Today, yesterday, this month (with its estimate), last month, all time
   live         Current rates every second (like vnstat -l); Ctrl-C prints the session's totals
+  import       Bring in history: a vnStat database, or files from "netpulse export"
   service      Install, uninstall or check Net-Pulse as a background service
 
 Run "netpulse <command> --help" for a command's options.
@@ -166,9 +169,10 @@ async function exportCommand(args: string[], io: Io): Promise<number> {
     end: { type: 'string' },
   });
   if (values.help) {
-    io.out(`Usage: netpulse export [--format csv|json] [--resolution raw|minute|hour|day] [--interface NAME] [--start TIME] [--end TIME]
+    io.out(`Usage: netpulse export [--format csv|json] [--resolution raw|minute|hour|day|runs] [--interface NAME] [--start TIME] [--end TIME]
 
 Writes stored traffic to stdout (streamed). TIME is ISO 8601 (2026-01-31T00:00:00Z) or unix seconds.
+runs: when the collector ran. A full backup is one file per resolution; "netpulse import" reads them back.
 Defaults: CSV, raw samples, every interface, everything stored.
 `);
     return 0;
@@ -176,20 +180,18 @@ Defaults: CSV, raw samples, every interface, everything stored.
   const format = values.format;
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, not "${format}"`);
   const resolution = values.resolution;
-  if (!['raw', 'minute', 'hour', 'day'].includes(resolution)) throw new UsageError(`--resolution must be raw, minute, hour or day, not "${resolution}"`);
+  if (!['raw', 'minute', 'hour', 'day', 'runs'].includes(resolution)) throw new UsageError(`--resolution must be raw, minute, hour, day or runs, not "${resolution}"`);
   if (values.interface !== undefined && !isValidInterfaceName(values.interface)) throw new UsageError(`--interface "${values.interface}" is not a valid interface name`);
   const config = loadConfig(io.env);
   const db = openDatabase(config.dbPath);
   try {
     const fromSec = parseTime(values.start, '--start') ?? 0;
     const toSec = (parseTime(values.end, '--end') ?? Math.ceil(Date.now() / 1000)) + 1;
-    const stream = exportTraffic(createTrafficRepo(db, { timezone: config.timezone }), {
-      format: format as ExportFormat,
-      resolution: resolution as ExportResolution,
-      interfaceName: values.interface ?? null,
-      fromSec,
-      toSec,
-    });
+    const stream = exportTraffic(
+      createTrafficRepo(db, { timezone: config.timezone }),
+      { format: format as ExportFormat, resolution: resolution as ExportResolution, interfaceName: values.interface ?? null, fromSec, toSec },
+      createRunsRepo(db),
+    );
     stream.pipe(io.stdout, { end: false });
     await finished(stream);
   } finally {
@@ -228,6 +230,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             process.once('SIGTERM', resolve);
           }),
         });
+      case 'import':
+        return await (await import('./import.js')).runImportCommand(rest, io);
       case 'service':
         return await runServiceCommand(rest);
       default:

@@ -1,5 +1,5 @@
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import type { CounterReading, CounterSource, InterfaceMeta, RawCounters } from './counter-source.js';
+import type { CounterReading, CounterSource, InterfaceKind, InterfaceMeta, RawCounters } from './counter-source.js';
 
 /**
  * Which interfaces to watch when the user said nothing, and which one is the machine's main link.
@@ -33,9 +33,17 @@ export interface DiscoverOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Loopback, container plumbing and interfaces that are not up are left out unless asked for. */
+/**
+ * The kinds a first start monitors: the physical ones (ethernet, wireless, and 'other' — hardware whose link
+ * type we do not name, such as InfiniBand). Virtual kinds (bridges, tunnels, veths and other virtual links,
+ * container plumbing, loopback) carry traffic that also crosses a physical link, or never leaves the machine:
+ * they are monitored only when asked for (the Settings page, the API or NETPULSE_INTERFACES).
+ */
+export const DEFAULT_MONITORED_KINDS: ReadonlySet<InterfaceKind> = new Set<InterfaceKind>(['ethernet', 'wireless', 'other']);
+
+/** Interfaces of a virtual kind and interfaces that are not up are left out unless asked for. */
 export function excludedByDefault(meta: InterfaceMeta): boolean {
-  return meta.kind === 'loopback' || meta.kind === 'container' || !meta.isUp;
+  return !DEFAULT_MONITORED_KINDS.has(meta.kind) || !meta.isUp;
 }
 
 /** A counter that went down (re-created interface, wrap) contributes nothing, rather than a negative. */

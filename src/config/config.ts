@@ -4,6 +4,7 @@
  * Every key is documented here and in the README's configuration table.
  */
 import os from 'node:os';
+import { checkTemplate } from '../alerts/delivery.js';
 import path from 'node:path';
 import { parseCidr, type Cidr } from './cidr.js';
 
@@ -52,6 +53,10 @@ export interface Config {
   qosEnabled: boolean;
   /** Publishing to an MQTT broker with Home Assistant discovery (NETPULSE_MQTT_*); null: off. */
   mqtt: MqttConfig | null;
+  /** Where rule alerts go besides NETPULSE_ALERT_WEBHOOK_URL (issue #12). */
+  alertChannels: { ntfyUrl: string | null; template: { url: string; body: string } | null };
+  /** NETPULSE_INTERFACES split on commas (`-name` excludes, `*` globs): the monitored set, over the stored one; null: the stored set. */
+  monitorInterfaces: string[] | null;
 }
 
 export interface MqttConfig {
@@ -152,6 +157,10 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_MQTT_INTERVAL', default: '30', description: 'Seconds between MQTT state updates, 1–3600.' },
   { name: 'NETPULSE_MQTT_TOPIC_PREFIX', default: 'netpulse/<node id>', description: 'Topic prefix for the state and availability topics (no wildcards).' },
   { name: 'NETPULSE_MQTT_DISCOVERY_PREFIX', default: 'homeassistant', description: "Home Assistant's MQTT discovery prefix." },
+  { name: 'NETPULSE_ALERT_NTFY_URL', default: '(unset)', description: 'ntfy topic URL (e.g. https://ntfy.sh/my-topic; user:password@ for a protected one) that rule alerts are published to.' },
+  { name: 'NETPULSE_ALERT_TEMPLATE_URL', default: '(unset)', description: 'http(s) URL that rule alerts are POSTed to with the body NETPULSE_ALERT_TEMPLATE.' },
+  { name: 'NETPULSE_ALERT_TEMPLATE', default: '(unset)', description: 'JSON body for NETPULSE_ALERT_TEMPLATE_URL with {{event}} {{rule}} {{type}} {{interface}} {{message}} {{value}} {{time}} {{device}} inside strings, e.g. {"text":"{{message}}"}.' },
+  { name: 'NETPULSE_INTERFACES', default: '(unset: the set stored by the first start or the API)', description: 'Which interfaces to monitor, same syntax as NETPULSE_USAGE_INTERFACES (e.g. `eth0,wlan*` or `-docker*,-veth*`; only `-` entries: every interface but loopback and those). Wins over the stored set and matches interfaces that appear later (a VPN coming up).' },
 ];
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -295,8 +304,9 @@ function readMqtt(env: Env): MqttConfig | null {
   };
 }
 
-function readUsageInterfaces(env: Env): string[] | null {
-  const raw = env.NETPULSE_USAGE_INTERFACES?.trim();
+/** An interface list (Beszel's NICS syntax): `name` includes, `-name` excludes, `*` matches; null when unset. */
+function readInterfaceList(env: Env, variable: string): string[] | null {
+  const raw = env[variable]?.trim();
   if (!raw) return null;
   const entries = raw
     .split(',')
@@ -304,7 +314,7 @@ function readUsageInterfaces(env: Env): string[] | null {
     .filter((s) => s !== '');
   for (const e of entries) {
     if (!/^-?[A-Za-z0-9_.@*-]{1,64}$/.test(e) || e === '-') {
-      throw new ConfigError('NETPULSE_USAGE_INTERFACES', `"${e}" is not an interface name or pattern (letters, digits, _ . @ - and *; a leading - excludes)`);
+      throw new ConfigError(variable, `"${e}" is not an interface name or pattern (letters, digits, _ . @ - and *; a leading - excludes)`);
     }
   }
   return entries.length === 0 ? null : entries;
@@ -356,6 +366,18 @@ function readPath(env: Env, name: string, fallback: string, cwd: string): string
   return path.resolve(cwd, raw ? raw : fallback);
 }
 
+/** NETPULSE_ALERT_TEMPLATE_URL and NETPULSE_ALERT_TEMPLATE go together; the template must be JSON once filled in. */
+function readTemplate(env: Env): { url: string; body: string } | null {
+  const url = readHttpUrl(env, 'NETPULSE_ALERT_TEMPLATE_URL');
+  const body = env.NETPULSE_ALERT_TEMPLATE?.trim() ? env.NETPULSE_ALERT_TEMPLATE.trim() : null;
+  if (url === null && body === null) return null;
+  if (url === null) throw new ConfigError('NETPULSE_ALERT_TEMPLATE', 'is set without NETPULSE_ALERT_TEMPLATE_URL, the http(s) URL to POST it to');
+  if (body === null) throw new ConfigError('NETPULSE_ALERT_TEMPLATE_URL', 'is set without NETPULSE_ALERT_TEMPLATE, the JSON body to send (e.g. {"text":"{{message}}"})');
+  const problem = checkTemplate(body);
+  if (problem !== null) throw new ConfigError('NETPULSE_ALERT_TEMPLATE', problem);
+  return { url, body };
+}
+
 /** Reads and checks the configuration. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const packageRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -381,7 +403,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     frontendDir: path.join(packageRoot, 'frontend', 'dist'),
     usage: {
-      interfaces: readUsageInterfaces(env),
+      interfaces: readInterfaceList(env, 'NETPULSE_USAGE_INTERFACES'),
       monthStartDay: env.NETPULSE_MONTH_START_DAY?.trim() ? readInt(env, 'NETPULSE_MONTH_START_DAY', 1, 1, 28) : null,
       units: readUnits(env),
       alertWebhookUrl: readHttpUrl(env, 'NETPULSE_ALERT_WEBHOOK_URL'),
@@ -400,5 +422,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     qosEnabled: readOnOff(env, 'NETPULSE_QOS'),
     mqtt: readMqtt(env),
+    monitorInterfaces: readInterfaceList(env, 'NETPULSE_INTERFACES'),
+    alertChannels: { ntfyUrl: readHttpUrl(env, 'NETPULSE_ALERT_NTFY_URL'), template: readTemplate(env) },
   };
 }

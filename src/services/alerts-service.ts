@@ -225,7 +225,7 @@ export function stringifyWithBigInt(value: unknown, indent?: number): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${marker}${v}` : v), indent).replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
 }
 
-function splitCredentials(url: string | null): { url: string; authorization: string | null } | null {
+export function splitCredentials(url: string | null): { url: string; authorization: string | null } | null {
   if (url === null) return null;
   const u = new URL(url);
   if (u.username === '' && u.password === '') return { url, authorization: null };

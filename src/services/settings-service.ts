@@ -2,6 +2,7 @@
  * The settings a user changes from the API or the dashboard: which interfaces are monitored and how often
  * they are polled. Stored in the `configuration` table; NETPULSE_POLL_INTERVAL, when set, wins.
  */
+import { passesInterfaceFilter } from '../collector/interface-filter.js';
 import { DEFAULT_POLL_INTERVAL_SEC, POLL_INTERVAL_MAX_SEC, POLL_INTERVAL_MIN_SEC } from '../config/config.js';
 import { CONFIG_KEYS, type ConfigRepo } from '../storage/config-repo.js';
 
@@ -20,7 +21,32 @@ export interface SettingsService {
   hasMonitored(): boolean;
   interval(): IntervalSetting;
   setInterval(seconds: number): IntervalSetting;
+  /** 'env' when NETPULSE_INTERFACES decides the monitored set (the stored one is then not in force). */
+  monitoredSource(): 'env' | 'config';
+  /** NETPULSE_INTERFACES as entries, or null. */
+  monitoredFilter(): readonly string[] | null;
+  /**
+   * Interfaces the OS lists now (at start, after each poll): under NETPULSE_INTERFACES the ones that match
+   * join the monitored list (a VPN that came up), and onMonitoredChange runs.
+   */
+  noteInterfaces(names: Iterable<string>): void;
 }
+
+/** Under NETPULSE_INTERFACES: `has` answers by the patterns (a name never seen yet too); iterating lists the matching names seen. */
+class MatchingSet extends Set<string> {
+  constructor(
+    names: Iterable<string>,
+    private readonly matches: (name: string) => boolean,
+  ) {
+    super(names);
+  }
+  override has(name: string): boolean {
+    return this.matches(name);
+  }
+}
+
+/** With only `-` entries, NETPULSE_INTERFACES monitors every interface but loopback and the excluded ones. */
+const notLoopback = (name: string): boolean => !/^lo\d*$/.test(name);
 
 /**
  * onMonitoredChange runs (inside the caller's flow, synchronously) whenever the monitored set is stored:
@@ -30,9 +56,16 @@ export function createSettingsService(
   repo: ConfigRepo,
   envIntervalSec: number | null,
   onMonitoredChange: (names: readonly string[]) => void = () => undefined,
+  envInterfaces: readonly string[] | null = null,
 ): SettingsService {
   let monitoredCache: Set<string> | null = null;
+  const matches = (name: string): boolean => envInterfaces !== null && passesInterfaceFilter(name, envInterfaces, notLoopback);
+  const seen = new Set<string>();
   const load = (): Set<string> => {
+    if (envInterfaces !== null) {
+      monitoredCache ??= new MatchingSet([...seen].filter(matches).sort(), matches);
+      return monitoredCache;
+    }
     monitoredCache ??= new Set(repo.get<string[]>(CONFIG_KEYS.monitoredInterfaces) ?? []);
     return monitoredCache;
   };
@@ -48,9 +81,25 @@ export function createSettingsService(
     setMonitored(names) {
       const unique = [...new Set(names)].sort();
       repo.set(CONFIG_KEYS.monitoredInterfaces, unique);
+      // Under NETPULSE_INTERFACES the stored set waits for the variable to be unset.
+      if (envInterfaces !== null) return unique;
       monitoredCache = new Set(unique);
       onMonitoredChange(unique);
       return unique;
+    },
+    monitoredSource: () => (envInterfaces !== null ? 'env' : 'config'),
+    monitoredFilter: () => envInterfaces,
+    noteInterfaces(names) {
+      if (envInterfaces === null) return;
+      let added = false;
+      for (const n of names) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        if (matches(n)) added = true;
+      }
+      if (!added) return;
+      monitoredCache = null;
+      onMonitoredChange([...load()]);
     },
     hasMonitored: () => repo.get<string[]>(CONFIG_KEYS.monitoredInterfaces) !== undefined,
     interval,

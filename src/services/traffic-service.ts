@@ -5,6 +5,7 @@
 import type { RetentionConfig } from '../config/config.js';
 import { badRequest } from '../api/errors.js';
 import { consecutiveDayStarts, zonedDayStart, zonedParts } from '../shared/zoned-time.js';
+import type { ImportRepo } from '../storage/import-repo.js';
 import type { CollectorRun, RunsRepo } from '../storage/runs-repo.js';
 import type { SeriesRow, SeriesScope, Tier, TrafficRepo } from '../storage/traffic-repo.js';
 
@@ -99,6 +100,8 @@ export function createTrafficService(deps: {
   retention: RetentionConfig;
   timezone: string;
   now: () => number;
+  /** Imported history (vnStat) that counts as covered time, like a collector run. */
+  imports?: Pick<ImportRepo, 'coveredSpans'>;
 }): TrafficService {
   const retentionSec = (tier: Tier): number =>
     tier === 'traffic_1m'
@@ -115,6 +118,7 @@ export function createTrafficService(deps: {
     const last = edges[edges.length - 1]!;
     const rows = deps.traffic.series(tier, scopeOf(interfaces), first, last);
     const runs = deps.runs.overlapping(first, last);
+    for (const span of deps.imports?.coveredSpans(tier, interfaces, first, last) ?? []) runs.push({ id: 0, startedAt: span.startSec, lastPollAt: span.endSec, endedAt: span.endSec });
     const horizon = nowSec - retentionSec(tier);
     const buckets: TrafficBucket[] = [];
     for (let i = 0; i + 1 < edges.length; i++) {

@@ -14,6 +14,7 @@
  * twice. NETPULSE_USAGE_INTERFACES replaces the rule (Beszel's NICS syntax: `-name` excludes, `*` globs).
  */
 import { classifyInterface } from '../collector/classify.js';
+import { applyInterfaceFilter, matchesPattern } from '../collector/interface-filter.js';
 import type { InterfaceKind, InterfaceMeta } from '../collector/counter-source.js';
 import type { ByteUnits } from '../config/config.js';
 import { zonedDate, zonedDayStart, zonedParts } from '../shared/zoned-time.js';
@@ -243,22 +244,14 @@ export async function usageSummary(source: DaySource, opts: { monthStartDay: num
 // ---------------------------------------------------------------------------------------------------------
 // The total's interfaces
 
-/** `*` matches any run of characters; everything else literally. */
-export function matchesPattern(name: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return re.test(name);
-}
+export { matchesPattern };
 
 /**
  * The interfaces the total sums, out of those with stored traffic. Without a filter: the TOTAL_KINDS. With
  * one: its plain entries (if any) pick the interfaces instead of the kinds, and `-` entries are taken away.
  */
 export function selectTotalInterfaces(names: Iterable<string>, kindOf: (name: string) => InterfaceKind, filter: readonly string[] | null): string[] {
-  const all = [...new Set(names)].sort();
-  const includes = (filter ?? []).filter((p) => !p.startsWith('-'));
-  const excludes = (filter ?? []).filter((p) => p.startsWith('-')).map((p) => p.slice(1));
-  const base = includes.length > 0 ? all.filter((n) => includes.some((p) => matchesPattern(n, p))) : all.filter((n) => TOTAL_KINDS.has(kindOf(n)));
-  return base.filter((n) => !excludes.some((p) => matchesPattern(n, p)));
+  return applyInterfaceFilter(names, filter, (n) => TOTAL_KINDS.has(kindOf(n)));
 }
 
 /** An interface's kind from its name alone (for interfaces that are gone but have stored traffic). */

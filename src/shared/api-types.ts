@@ -86,6 +86,14 @@ export interface ApiTrafficResponse {
 export type ApiMonitoredInterfaces = string[];
 
 /** GET /api/config/collection-interval; PUT takes { interval_seconds }. */
+/** GET /api/config/interfaces: the monitored set, and whether NETPULSE_INTERFACES decides it. */
+export interface ApiMonitoredConfig {
+  interfaces: string[];
+  source: 'env' | 'config';
+  /** NETPULSE_INTERFACES as set, or null. */
+  filter: string | null;
+}
+
 export interface ApiCollectionInterval {
   interval_seconds: number;
   /** Where the value in force comes from: NETPULSE_POLL_INTERVAL wins over the stored setting. */
@@ -338,4 +346,21 @@ export interface ApiScenarioSkill {
   typical_week_error_percent: number;
   last_7_days_pace_error_percent: number;
   origins: number;
+/** GET /api/alerts/rules: alerts of the alert rules (issue #12), newest event first. */
+export interface ApiRuleAlert {
+  id: number;
+  rule_id: string;
+  type: string;
+  interface: string | null;
+  state: 'firing' | 'cleared';
+  fired_at: string;
+  cleared_at: string | null;
+  message: string;
+  clear_message: string | null;
+  delivery: { status: 'not_configured' | 'pending' | 'delivered' | 'failed'; attempts: number; last_error: string | null };
+}
+
+export interface ApiRuleAlertsResponse {
+  alerts: ApiRuleAlert[];
+  firing: number;
 }

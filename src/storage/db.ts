@@ -22,15 +22,18 @@ export class DatabaseOpenError extends Error {
 export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-  const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-  const known = migrations.at(-1)?.version ?? 0;
+  // Versions are reserved per feature, so the list has gaps (1, 2, 3, 7, …) and a database may have a later one
+  // applied before an earlier one was merged: every migration not yet recorded is applied, in list order.
+  const done = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const current = Math.max(0, ...done);
+  const known = Math.max(0, ...migrations.map((m) => m.version));
   if (current > known) {
     throw new Error(`the database schema is version ${current}, newer than this Net-Pulse knows (${known}); upgrade Net-Pulse`);
   }
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   let applied = 0;
   for (const m of migrations) {
-    if (m.version <= current) continue;
+    if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       record.run(m.version, m.name, Math.floor(Date.now() / 1000));

@@ -17,6 +17,8 @@ export interface RunsRepo {
   overlapping(fromSec: number, toSec: number): CollectorRun[];
   /** The earliest start of any run, or null. */
   firstStart(): number | null;
+  /** Stores a run from a backup (closed); false when a run with the same start and last poll is stored. */
+  restore(startedAt: number, lastPollAt: number, endedAt: number): boolean;
 }
 
 interface RunRow {
@@ -35,6 +37,10 @@ export function createRunsRepo(db: Db, table: 'collector_runs' | 'host_runs' = '
     `SELECT id, started_at, last_poll_at, ended_at FROM ${table} WHERE last_poll_at >= ? AND started_at < ? ORDER BY started_at`,
   );
   const first = db.prepare<[], { s: number | null }>(`SELECT MIN(started_at) AS s FROM ${table}`);
+  const restoreStmt = db.prepare(
+    `INSERT INTO ${table} (started_at, last_poll_at, ended_at) SELECT ?, ?, ?
+     WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE started_at = ? AND last_poll_at = ?)`,
+  );
   return {
     begin(startedAt, pollAt) {
       return Number(insert.run(startedAt, pollAt).lastInsertRowid);
@@ -50,6 +56,9 @@ export function createRunsRepo(db: Db, table: 'collector_runs' | 'host_runs' = '
     },
     firstStart() {
       return first.get()?.s ?? null;
+    },
+    restore(startedAt, lastPollAt, endedAt) {
+      return restoreStmt.run(startedAt, lastPollAt, endedAt, startedAt, lastPollAt).changes > 0;
     },
   };
 }

@@ -74,6 +74,12 @@ export interface TrafficRepo {
   prune(nowSec: number, retention: RetentionSec): number;
   /** Rebuilds the calendar-day tier for a new time zone, from minutes where kept and hours before. */
   rebuildDays(timeZone: string): void;
+  /** Adds counters to one bucket of one tier (and the pre-summed total when the interface is in it): imports. */
+  addToBucket(tier: Tier, interfaceName: string, bucketStart: number, counters: RawCounters): void;
+  /** Stores one raw sample as it was exported (no tiers); false when that sample is already stored. */
+  restoreRaw(row: { interfaceName: string; timestamp: number; spanSeconds: number; counters: RawCounters }): boolean;
+  /** The tier's grid (bucket starts), for importers that place data in it. */
+  grid(tier: Tier): BucketGrid;
 }
 
 const cols = COUNTER_COLUMNS.join(', ');
@@ -264,7 +270,22 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     }
   }
 
+  const restoreRawStmt = db.prepare(
+    `INSERT INTO traffic_data (interface_name, timestamp, span_seconds, ${cols}) VALUES (?, ?, ?, ${placeholders}) ON CONFLICT DO NOTHING`,
+  );
+
   const repo: TrafficRepo = {
+    addToBucket(tier, interfaceName, bucketStart, counters) {
+      const params = countersToParams(counters);
+      upsertTier[tier].run(interfaceName, bucketStart, ...params);
+      if (totalsSet.has(interfaceName)) upsertTotal[tier].run(bucketStart, ...params);
+    },
+    restoreRaw(row) {
+      return restoreRawStmt.run(row.interfaceName, row.timestamp, row.spanSeconds, ...countersToParams(row.counters)).changes > 0;
+    },
+    grid(tier) {
+      return grids[tier]();
+    },
     write(samples) {
       for (const s of samples) {
         insertRaw.run(s.interfaceName, s.endSec, Math.max(0, s.endSec - s.startSec), ...countersToParams(s.counters));

@@ -124,7 +124,7 @@ describe('a running server that counted traffic on eth0 and wlan0', { concurrenc
     assert.deepEqual(list.body, ['eth0', 'wlan0']);
     const wrapped = await srv.get('/api/config/interfaces');
     assert.equal(wrapped.status, 200);
-    assert.deepEqual(wrapped.body, { interfaces: ['eth0', 'wlan0'] });
+    assert.deepEqual(wrapped.body, { interfaces: ['eth0', 'wlan0'], source: 'config', filter: null });
   });
 
   test('GET /api/config/collection-interval names NETPULSE_POLL_INTERVAL as the source when it is set', async () => {
@@ -439,7 +439,7 @@ describe('configuration writes', { concurrency: 3 }, () => {
     const srv = await startTestServer(t);
     const saved = await srv.put('/api/config/interfaces', { interfaces: ['wlan0'] });
     assert.equal(saved.status, 200);
-    assert.deepEqual(saved.body, { interfaces: ['wlan0'] });
+    assert.deepEqual(saved.body, { interfaces: ['wlan0'], source: 'config', filter: null });
     assert.deepEqual((await srv.get('/api/config/monitored_interfaces')).body, ['wlan0']);
   });
 

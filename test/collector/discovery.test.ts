@@ -26,13 +26,35 @@ const score = (totalBytes: number, packetsPerSec = 0): TrafficScore => ({
   totalBytes, packetsPerSec, score: totalBytes + packetsPerSec * 1000,
 });
 
-test('excludedByDefault leaves out loopback, container plumbing and interfaces that are not up', () => {
+test('excludedByDefault keeps the physical kinds and leaves out virtual kinds and interfaces that are not up', () => {
   assert.equal(excludedByDefault(meta('lo', { kind: 'loopback' })), true);
   assert.equal(excludedByDefault(meta('docker0', { kind: 'container' })), true);
   assert.equal(excludedByDefault(meta('enp0s31f6', { isUp: false, operState: 'down' })), true);
+  assert.equal(excludedByDefault(meta('wg0', { kind: 'tunnel' })), true);
+  assert.equal(excludedByDefault(meta('br0', { kind: 'bridge' })), true);
+  assert.equal(excludedByDefault(meta('np0', { kind: 'virtual', isVirtual: true })), true);
   assert.equal(excludedByDefault(meta('eth0')), false);
-  assert.equal(excludedByDefault(meta('wg0', { kind: 'tunnel' })), false);
-  assert.equal(excludedByDefault(meta('br0', { kind: 'bridge' })), false);
+  assert.equal(excludedByDefault(meta('wlan0', { kind: 'wireless' })), false);
+  assert.equal(excludedByDefault(meta('ib0', { kind: 'other' })), false);
+});
+
+test('discoverInterfaces on a machine with a veth up monitors the physical interface only, as the README says', async (t) => {
+  // The report of issue 12: eth0 plus a veth np0 (kind virtual) gave ["eth0","np0"].
+  const tree = makeFixtureTree({
+    interfaces: {
+      lo: { type: 772, virtual: true, speed: null },
+      eth0: { counters: { rxBytes: 1000n } },
+      np0: { virtual: true, speed: 10000, counters: { rxBytes: 5000n } },
+      br0: { virtual: true, bridge: true, speed: null },
+      wg0: { virtual: true, type: 65534, address: '', speed: null },
+    },
+    defaultRouteV4: ['eth0'],
+  });
+  t.after(() => tree.cleanup());
+  const source = createLinuxSource({ ...tree, networkInterfaces: () => ({}) });
+  const result = await discoverInterfaces(source, { sleep: async () => {} });
+  assert.equal(result.interfaces.find((m) => m.name === 'np0')?.kind, 'virtual');
+  assert.deepEqual(result.defaultMonitored, ['eth0']);
 });
 
 test('scoreTraffic adds bytes moved to packets per second times 1000', () => {

@@ -3,13 +3,16 @@ import { isValidInterfaceName } from '../../collector/interface-name.js';
 import { POLL_INTERVAL_MAX_SEC, POLL_INTERVAL_MIN_SEC } from '../../config/config.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';
-import { badRequest } from '../errors.js';
-import { NullableInteger, withErrors } from '../schemas.js';
+import { HttpError, badRequest } from '../errors.js';
+import { ErrorBody, NullableInteger, withErrors } from '../schemas.js';
 
 const NameList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1024, description: 'Interface names' });
 
 /** Checks a monitored-set request: names valid, no empty set, every name present now or with stored traffic. */
 async function checkSelection(ctx: AppContext, names: readonly string[]): Promise<string[]> {
+  if (ctx.settings.monitoredSource() === 'env') {
+    throw new HttpError(409, 'INTERFACES_SET_BY_ENV', `NETPULSE_INTERFACES (${(ctx.settings.monitoredFilter() ?? []).join(',')}) decides the monitored interfaces; unset it to choose them here`);
+  }
   if (names.length === 0) {
     throw badRequest('EMPTY_SELECTION', 'select at least one interface: an empty selection would stop all counting');
   }
@@ -64,14 +67,22 @@ export function registerConfigRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/api/config/monitored_interfaces',
     {
-      schema: { tags, summary: 'Replace the monitored interfaces with a JSON array of names', security, body: NameList, response: withErrors({ 200: Type.Array(Type.String()) }) },
+      schema: { tags, summary: 'Replace the monitored interfaces with a JSON array of names', security, body: NameList, response: { ...withErrors({ 200: Type.Array(Type.String()) }), 409: ErrorBody } },
       preValidation: bodyAsSent(isNameArray, 'a JSON array of interface names, e.g. ["eth0"]'),
     },
     async (req) => ctx.settings.setMonitored(await checkSelection(ctx, req.body)),
   );
 
-  const InterfacesObject = Type.Object({ interfaces: Type.Array(Type.String()) });
-  app.get('/api/config/interfaces', { schema: { tags, summary: 'The monitored interfaces, as { interfaces: [...] }', response: { 200: InterfacesObject } } }, async () => ({ interfaces: ctx.settings.monitoredList() }));
+  const InterfacesObject = Type.Object({
+    interfaces: Type.Array(Type.String()),
+    source: Type.Optional(Type.String({ enum: ['env', 'config'], description: "'env': NETPULSE_INTERFACES decides the set, writes are refused" })),
+    filter: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'NETPULSE_INTERFACES as set, or null' })),
+  });
+  const interfacesView = (interfaces: string[]) => {
+    const filter = ctx.settings.monitoredFilter();
+    return { interfaces, source: ctx.settings.monitoredSource(), filter: filter === null ? null : filter.join(',') };
+  };
+  app.get('/api/config/interfaces', { schema: { tags, summary: 'The monitored interfaces, as { interfaces: [...] }, and whether NETPULSE_INTERFACES decides them', response: { 200: InterfacesObject } } }, async () => interfacesView(ctx.settings.monitoredList()));
 
   app.put(
     '/api/config/interfaces',
@@ -81,11 +92,11 @@ export function registerConfigRoutes(app: App, ctx: AppContext): void {
         summary: 'Replace the monitored interfaces: { "interfaces": [names] }',
         security,
         body: Type.Object({ interfaces: NameList }, { additionalProperties: false }),
-        response: withErrors({ 200: InterfacesObject }),
+        response: { ...withErrors({ 200: InterfacesObject }), 409: ErrorBody },
       },
       preValidation: bodyAsSent((b) => isPlainObject(b) && (!('interfaces' in b) || isNameArray(b.interfaces)), 'an object { "interfaces": ["eth0", ...] }'),
     },
-    async (req) => ({ interfaces: ctx.settings.setMonitored(await checkSelection(ctx, req.body.interfaces)) }),
+    async (req) => interfacesView(ctx.settings.setMonitored(await checkSelection(ctx, req.body.interfaces))),
   );
 
   app.get('/api/config/collection-interval', { schema: { tags, summary: 'Seconds between polls, and whether NETPULSE_POLL_INTERVAL overrides the stored value', response: { 200: Interval } } }, async () => intervalView(ctx));

@@ -14,6 +14,8 @@ import type {
   ApiDevicesResponse,
   ApiError,
   ApiInterface,
+  ApiMonitoredConfig,
+  ApiRuleAlertsResponse,
   ApiTrafficResponse,
   ApiUsagePeriod,
   ApiUsageResponse,
@@ -30,6 +32,8 @@ import {
   parseHealth,
   parseInterfaces,
   parseMonitored,
+  parseMonitoredConfig,
+  parseRuleAlerts,
   parseTraffic,
   parseUsage,
 } from './parse';
@@ -184,6 +188,8 @@ export function createApiClient(deps: ApiClientDeps) {
     getInterfaces: (signal?: AbortSignal): Promise<ApiInterface[]> => request('/api/interfaces', parseInterfaces, { signal }),
     getMonitored: (signal?: AbortSignal): Promise<string[]> =>
       request('/api/config/monitored_interfaces', parseMonitored, { signal }),
+    getMonitoredConfig: (signal?: AbortSignal): Promise<ApiMonitoredConfig> =>
+      request('/api/config/interfaces', parseMonitoredConfig, { signal }),
     saveMonitored: (names: string[]): Promise<string[]> =>
       request('/api/config/monitored_interfaces', parseMonitored, { method: 'POST', body: names }),
     getTraffic: (query: TrafficQuery, signal?: AbortSignal): Promise<ApiTrafficResponse> =>
@@ -204,6 +210,8 @@ export function createApiClient(deps: ApiClientDeps) {
       request('/api/config/data-cap', parseDataCap, { method: 'PUT', body: update }),
     getAlerts: (limit: number, signal?: AbortSignal): Promise<ApiAlertsResponse> =>
       request(`/api/alerts?limit=${limit}`, parseAlerts, { signal }),
+    getRuleAlerts: (limit: number, signal?: AbortSignal): Promise<ApiRuleAlertsResponse> =>
+      request(`/api/alerts/rules?limit=${limit}`, parseRuleAlerts, { signal }),
     getDevices: (signal?: AbortSignal): Promise<ApiDevicesResponse> => request('/api/devices', parseDevices, { signal }),
     // Per-host totals (issue #9).
     getFlowsStatus: (signal?: AbortSignal) => request('/api/flows/status', parseFlowsStatus, { signal }),

@@ -23,6 +23,9 @@ import type {
   ApiLiveRate,
   ApiScenario,
   ApiScenarioSkill,
+  ApiMonitoredConfig,
+  ApiRuleAlert,
+  ApiRuleAlertsResponse,
   ApiSyncStatus,
   ApiTrafficPoint,
   ApiTrafficResponse,
@@ -388,12 +391,29 @@ const devicesResponse = objectOf<ApiDevicesResponse>({
 export const parseInterfaces = (json: unknown): ApiInterface[] => arrayOf(apiInterface)(json, '');
 export const parseMonitored = (json: unknown): string[] => arrayOf(str)(json, '');
 export const parseTraffic = (json: unknown): ApiTrafficResponse => trafficResponse(json, '');
+export const parseMonitoredConfig = (json: unknown): ApiMonitoredConfig =>
+  objectOf<ApiMonitoredConfig>({ interfaces: arrayOf(str), source: oneOf(['env', 'config'] as const), filter: nullable(str) })(json, '');
+
 export const parseCollectionInterval = (json: unknown): ApiCollectionInterval => collectionInterval(json, '');
 export const parseCollectorStatus = (json: unknown): ApiCollectorStatus => collectorStatus(json, '');
 export const parseLiveEvent = (json: unknown): ApiLiveEvent => liveEvent(json, '');
 export const parseUsage = (json: unknown): ApiUsageResponse => usageResponse(json, '');
 export const parseDataCap = (json: unknown): ApiDataCap => dataCap(json, '');
 export const parseAlerts = (json: unknown): ApiAlertsResponse => alertsResponse(json, '');
+
+const ruleAlert = objectOf<ApiRuleAlert>({
+  id: num,
+  rule_id: str,
+  type: str,
+  interface: nullable(str),
+  state: oneOf(['firing', 'cleared'] as const),
+  fired_at: isoTime,
+  cleared_at: nullable(isoTime),
+  message: str,
+  clear_message: nullable(str),
+  delivery: objectOf<ApiRuleAlert['delivery']>({ status: oneOf(['not_configured', 'pending', 'delivered', 'failed'] as const), attempts: num, last_error: nullable(str) }),
+});
+export const parseRuleAlerts = (json: unknown): ApiRuleAlertsResponse => objectOf<ApiRuleAlertsResponse>({ alerts: arrayOf(ruleAlert), firing: num })(json, '');
 export const parseDevices = (json: unknown): ApiDevicesResponse => devicesResponse(json, '');
 export const parseHealth = (json: unknown): { status: string } => objectOf<{ status: string }>({ status: str })(json, '');
 
