@@ -9,8 +9,9 @@ import type { RunsRepo } from '../storage/runs-repo.js';
 import type { StateRepo } from '../storage/state-repo.js';
 import type { TrafficRepo, TrafficSample } from '../storage/traffic-repo.js';
 import type { CounterSource } from './counter-source.js';
-import { computeDeltas, isZeroDelta, type CounterState } from './deltas.js';
+import { computeDeltas, isZeroDelta } from './deltas.js';
 import { createAlignedTimer, systemClock, type Clock } from './scheduler.js';
+import { createWriteBuffer } from './write-buffer.js';
 
 export interface CollectorDeps {
   db: Db;
@@ -24,8 +25,13 @@ export interface CollectorDeps {
   speedMbps: (name: string) => number | null;
   logger: Logger;
   clock?: Clock;
-  /** Called after every stored poll (for all-time totals, alerts, sync). */
+  /** Called after every commit with the samples it stored (for all-time totals, alerts, sync). */
   onSamples?: (samples: readonly TrafficSample[]) => void;
+  /**
+   * Timer polls are committed together once this many seconds have passed since the last commit (issue #13);
+   * 0 (the default) commits every poll. A manual poll, stop and shutdown always commit.
+   */
+  commitEverySec?: number;
 }
 
 export interface PollResult {
@@ -45,6 +51,9 @@ export interface CollectorStats {
   nextPollAtMs: number | null;
   lastError: string | null;
   startedAtMs: number | null;
+  /** Polls not yet committed (answers include them: readers flush first). */
+  pendingPolls: number;
+  commits: number;
   /** Durations of the last polls in µs (read + parse + deltas + write), newest last. */
   recentDurationsUs: readonly number[];
 }
@@ -53,10 +62,15 @@ export interface Collector {
   start(intervalSec: number): void;
   stop(): void;
   setInterval(intervalSec: number): void;
-  /** Polls now (also when stopped). Never throws: a failed poll is logged and reported. */
-  pollNow(): Promise<PollResult | null>;
+  /**
+   * Polls now (also when stopped) and commits it with whatever is pending, unless `commit: false` (then it
+   * waits like a timer poll). Never throws: a failed poll is logged and reported.
+   */
+  pollNow(options?: { commit?: boolean }): Promise<PollResult | null>;
   /** Stops the timer, takes a last poll so nothing pending is lost, and closes the run. */
   shutdown(): Promise<void>;
+  /** Commits the polls that wait for the next commit (before a read that must include them). */
+  flush(): void;
   stats(): CollectorStats;
 }
 
@@ -69,8 +83,6 @@ export function toSeconds(ms: number): number {
 
 export function createCollector(deps: CollectorDeps): Collector {
   const clock = deps.clock ?? systemClock;
-  let state: CounterState | null = deps.state.load();
-  let runId: number | null = null;
   let intervalSec = 30;
   let polls = 0;
   let failedPolls = 0;
@@ -79,22 +91,24 @@ export function createCollector(deps: CollectorDeps): Collector {
   let startedAtMs: number | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   const durations: number[] = [];
-  const timer = createAlignedTimer(() => poll().then(() => undefined), clock);
-
-  /** Samples, counter state and run coverage in one transaction; returns the run id (null → new run). */
-  const persist = deps.db.transaction((samples: TrafficSample[], next: CounterState, spanStartSec: number, pollSec: number): number => {
-    deps.traffic.write(samples);
-    deps.state.save(next);
-    if (runId === null) return deps.runs.begin(Math.min(spanStartSec, pollSec), pollSec);
-    deps.runs.touch(runId, pollSec);
-    return runId;
+  const timer = createAlignedTimer(() => poll(false).then(() => undefined), clock);
+  const writes = createWriteBuffer({
+    db: deps.db,
+    traffic: deps.traffic,
+    state: deps.state,
+    runs: deps.runs,
+    now: () => clock.now(),
+    commitEveryMs: (deps.commitEverySec ?? 0) * 1000,
+    committedState: deps.state.load(),
+    onCommit: deps.onSamples,
   });
 
-  async function pollOnce(): Promise<PollResult> {
+  async function pollOnce(commitNow: boolean): Promise<PollResult> {
     const t0 = process.hrtime.bigint();
     const reading = await deps.source.readCounters();
     for (const f of reading.failures) deps.logger.warn({ interface: f.name, err: f.error }, 'reading an interface failed; the others were read');
     // After a reboot, the traffic since boot is spread from the boot time, not from our last reading.
+    const state = writes.state();
     const rebooted = state !== null && state.bootId !== null && reading.bootId !== null && state.bootId !== reading.bootId;
     const bootTimeMs = rebooted ? await deps.source.readBootTimeMs().catch(() => null) : null;
     const result = computeDeltas(state, reading, { speedMbps: deps.speedMbps, bootTimeMs });
@@ -110,23 +124,20 @@ export function createCollector(deps: CollectorDeps): Collector {
       samples.push({ interfaceName: d.name, startSec: toSeconds(d.startMs), endSec: toSeconds(d.endMs), counters: d.counters });
     }
     if (result.clockWentBack) deps.logger.warn('the clock went back; bytes kept, no rate for this sample');
-    runId = persist(samples, result.next, toSeconds(spanStartMs), toSeconds(reading.timeMs));
-    // Committed: the state repo may skip the rows that stay the same at the next poll.
-    deps.state.markCommitted();
-    state = result.next;
+    // The state advances on disk only with the commit of these samples (write-buffer.ts).
+    writes.add({ samples, state: result.next, spanStartSec: toSeconds(spanStartMs), pollSec: toSeconds(reading.timeMs) }, commitNow);
     const durationUs = Number(process.hrtime.bigint() - t0) / 1000;
     durations.push(durationUs);
     if (durations.length > DURATION_WINDOW) durations.shift();
     polls++;
     lastPollAtMs = reading.timeMs;
     lastError = null;
-    if (samples.length > 0) deps.onSamples?.(samples);
     return { atMs: reading.timeMs, baseline: result.baseline, samples, durationUs };
   }
 
-  function poll(): Promise<PollResult | null> {
+  function poll(commitNow: boolean): Promise<PollResult | null> {
     // Polls are chained: a manual poll and a timer tick never interleave.
-    const run = chain.then(pollOnce).catch((err: unknown) => {
+    const run = chain.then(() => pollOnce(commitNow)).catch((err: unknown) => {
       failedPolls++;
       lastError = err instanceof Error ? err.message : String(err);
       deps.logger.warn({ err: lastError }, 'poll failed; the collector goes on');
@@ -137,8 +148,7 @@ export function createCollector(deps: CollectorDeps): Collector {
   }
 
   function closeRun(): void {
-    if (runId !== null && lastPollAtMs !== null) deps.runs.end(runId, toSeconds(lastPollAtMs));
-    runId = null;
+    writes.closeRun();
   }
 
   return {
@@ -156,17 +166,22 @@ export function createCollector(deps: CollectorDeps): Collector {
       intervalSec = sec;
       if (timer.running) timer.start(sec * 1000);
     },
-    async pollNow() {
-      const result = await poll();
-      if (!timer.running) closeRun();
+    async pollNow(options = {}) {
+      const commit = options.commit ?? true;
+      const result = await poll(commit);
+      // Stopped: a committed manual poll is a run of its own; an uncommitted one waits in the open run.
+      if (!timer.running && commit) closeRun();
       return result;
     },
     async shutdown() {
       timer.stop();
       await chain;
-      await poll();
+      await poll(true);
       closeRun();
       startedAtMs = null;
+    },
+    flush() {
+      writes.flush();
     },
     stats() {
       return {
@@ -179,6 +194,8 @@ export function createCollector(deps: CollectorDeps): Collector {
         nextPollAtMs: timer.nextTickAt,
         lastError,
         startedAtMs,
+        pendingPolls: writes.pendingPolls,
+        commits: writes.commits,
         recentDurationsUs: durations,
       };
     },
