@@ -35,7 +35,8 @@ function setup(t: TestContext, clockMs: { now: number }, commitEverySec = 10) {
       monitored: () => new Set(['eth0', 'eth1']),
       speedMbps: () => 1000,
       logger: silentLogger,
-      clock: { now: () => clockMs.now },
+      // Time as the test sets it (the timer is never started here).
+      clock: { now: () => clockMs.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
       commitEverySec,
       onSamples: (samples) => committed.push([...samples]),
     });
