@@ -75,7 +75,7 @@ async function measureInterfaces(requests: number): Promise<LeanResult['interfac
   }
 }
 
-export async function benchLean(options: { quick: boolean }): Promise<LeanResult> {
+export async function benchLean(options: { quick: boolean; peers?: () => PeerResult[] }): Promise<LeanResult> {
   const loadStart = loadAverage();
   const spanSec = options.quick ? 120 : 600;
   const build = buildForBench();
@@ -103,7 +103,7 @@ export async function benchLean(options: { quick: boolean }): Promise<LeanResult
   log('lean: /api/interfaces');
   const interfaces = await measureInterfaces(options.quick ? 200 : 1000);
   log('lean: peers');
-  const peers = await benchPeers(options.quick ? { warmupSec: 10, measuredSec: 20 } : { warmupSec: 20, measuredSec: 60 });
+  const peers = options.peers?.() ?? (await benchPeers(options.quick ? { warmupSec: 10, measuredSec: 20 } : { warmupSec: 20, measuredSec: 60 }));
   return { date: new Date().toISOString(), quick: options.quick, loadStart, loadEnd: loadAverage(), spanSec, runs, interfaces, peers };
 }
 
@@ -175,9 +175,14 @@ export function renderLean(r: LeanResult): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } });
-  const result = await benchLean({ quick: values.quick ?? false });
-  const jsonOut = path.join(REPO_ROOT, 'bench', '.build', 'lean.json');
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, json: { type: 'string' }, 'peers-from': { type: 'string' } },
+  });
+  // --peers-from <lean.json>: the peers of an earlier run (they don't change with Net-Pulse's code).
+  const from = values['peers-from'];
+  const peers = from ? () => (JSON.parse(fs.readFileSync(from, 'utf8')) as LeanResult).peers : undefined;
+  const result = await benchLean({ quick: values.quick ?? false, ...(peers ? { peers } : {}) });
+  const jsonOut = path.resolve(REPO_ROOT, values.json ?? path.join('bench', '.build', 'lean.json'));
   fs.mkdirSync(path.dirname(jsonOut), { recursive: true });
   fs.writeFileSync(jsonOut, JSON.stringify(result, null, 2));
   replaceMarkedBlock(path.resolve(REPO_ROOT, values.out ?? 'docs/benchmarks.md'), 'lean-bench', renderLean(result));
