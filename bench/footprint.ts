@@ -33,6 +33,94 @@ export interface FootprintResult {
   rssFileBytes: number;
   threads: number;
   heapUsedBytes: number | null;
+  /** Proportional set size at the end (/proc/<pid>/smaps_rollup): shared pages divided among their users. */
+  pssBytes: number | null;
+  /** What asked the server meanwhile (issue #13). */
+  client: FootprintClient;
+  env: Record<string, string>;
+  /** [seconds since the measured span began, RSS bytes, JS heap used bytes or null], every sampleEverySec. */
+  rssSeries: [number, number, number | null][];
+  /** Requests the client made, and how many failed. */
+  requests: number;
+  failedRequests: number;
+}
+
+/**
+ * Who asks the server during a footprint run: nobody; the dashboard (the live stream open, the chart
+ * reloaded every chartEveryMs, as Dashboard.svelte's refreshDelayMs does for short groupings); or a steady
+ * client (issue #13's soak: /api/traffic 24 h / 5 min and /api/interfaces every everyMs).
+ */
+export type FootprintClient = { kind: 'none' } | { kind: 'dashboard'; chartEveryMs: number } | { kind: 'steady'; everyMs: number };
+
+function pssOf(pid: number): number | null {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the client until stop() resolves; counts requests and failures. */
+function startClient(url: string, client: FootprintClient): { stop(): Promise<void>; requests(): number; failures(): number } {
+  let requests = 0;
+  let failures = 0;
+  let running = client.kind !== 'none';
+  const controller = new AbortController();
+  const get = async (pathname: string) => {
+    requests++;
+    try {
+      const r = await fetch(`${url}${pathname}`, { signal: controller.signal });
+      await r.arrayBuffer();
+      if (r.status !== 200) failures++;
+    } catch {
+      if (running) failures++;
+    }
+  };
+  const loops: Promise<void>[] = [];
+  const every = (ms: number, fn: () => Promise<void>) =>
+    loops.push(
+      (async () => {
+        while (running) {
+          const t0 = Date.now();
+          await fn();
+          await sleep(Math.max(0, ms - (Date.now() - t0))).catch(() => undefined);
+        }
+      })(),
+    );
+  if (client.kind === 'dashboard') {
+    // The live view: one server-sent event a second, read as the browser would.
+    loops.push(
+      (async () => {
+        while (running) {
+          try {
+            requests++;
+            const r = await fetch(`${url}/api/live`, { signal: controller.signal });
+            for await (const _chunk of r.body as unknown as AsyncIterable<Uint8Array>) if (!running) break;
+          } catch {
+            if (running) failures++;
+          }
+          if (running) await sleep(1000);
+        }
+      })(),
+    );
+    void get('/api/interfaces');
+    every(client.chartEveryMs, () => get('/api/traffic?time_window_hours=24&group_minutes=5'));
+  } else if (client.kind === 'steady') {
+    every(client.everyMs, async () => {
+      await get('/api/traffic?time_window_hours=24&group_minutes=5');
+      await get('/api/interfaces');
+    });
+  }
+  return {
+    async stop() {
+      running = false;
+      controller.abort();
+      await Promise.all(loops).catch(() => undefined);
+    },
+    requests: () => requests,
+    failures: () => failures,
+  };
 }
 
 /** Compiles src/ with the project's build config into bench/.build/dist (package.json and frontend linked beside it). */
@@ -100,9 +188,20 @@ export async function bareNodeRss(): Promise<{ rssBytes: number; anonBytes: numb
   }
 }
 
-export async function benchFootprint(options: { warmupSec: number; measuredSec: number; build: { entry: string; note: string }; nodeArgs?: string[] }): Promise<FootprintResult> {
+export async function benchFootprint(options: {
+  warmupSec: number;
+  measuredSec: number;
+  build: { entry: string; note: string };
+  nodeArgs?: string[];
+  client?: FootprintClient;
+  env?: Record<string, string>;
+  pollIntervalSec?: number;
+  sampleEverySec?: number;
+}): Promise<FootprintResult> {
   const build = options.build;
   const nodeArgs = options.nodeArgs ?? [];
+  const clientKind = options.client ?? { kind: 'none' };
+  const sampleEverySec = options.sampleEverySec ?? 10;
   const fx = makeAdvancingTree(5);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpulse-bench-rss-'));
   const dbPath = path.join(dir, 'netpulse.db');
@@ -121,11 +220,12 @@ export async function benchFootprint(options: { warmupSec: number; measuredSec: 
       NETPULSE_DB_PATH: dbPath,
       NETPULSE_PORT: '0',
       NETPULSE_HOST: '127.0.0.1',
-      NETPULSE_POLL_INTERVAL: '1',
+      NETPULSE_POLL_INTERVAL: String(options.pollIntervalSec ?? 1),
       NETPULSE_PROC_ROOT: fx.tree.procRoot,
       NETPULSE_SYS_ROOT: fx.tree.sysRoot,
       NETPULSE_TZ: 'UTC',
       NETPULSE_LOG_LEVEL: 'warn',
+      ...options.env,
     },
   });
   let output = '';
@@ -134,6 +234,7 @@ export async function benchFootprint(options: { warmupSec: number; measuredSec: 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Counters move every second, half a second after the aligned poll ticks.
   let advancing = true;
+  let client: ReturnType<typeof startClient> | null = null;
   const advancer = (async () => {
     while (advancing) {
       await sleep(1500 - (Date.now() % 1000));
@@ -143,24 +244,36 @@ export async function benchFootprint(options: { warmupSec: number; measuredSec: 
   try {
     const pid = child.pid!;
     let url: string | null = null;
-    const deadline = Date.now() + 30_000;
-    for (let i = 0; i < 600 && url === null && Date.now() < deadline; i++) {
+    // Generous: on a loaded machine (or with several servers starting side by side) start-up takes a while.
+    const deadline = Date.now() + 180_000;
+    for (let i = 0; i < 3600 && url === null && Date.now() < deadline; i++) {
       url = /Net-Pulse is running at (http:\/\/\S+)/.exec(output)?.[1] ?? null;
       if (child.exitCode !== null) throw new Error(`the server exited at start:\n${output}`);
       if (url === null) await sleep(50);
     }
-    if (url === null) throw new Error(`the server did not start within 30 s:\n${output}`);
-    log(`footprint: server pid ${pid} at ${url}; warm-up ${options.warmupSec} s, then ${options.measuredSec} s measured`);
+    if (url === null) throw new Error(`the server did not start within 180 s:\n${output}`);
+    log(`footprint: server pid ${pid} at ${url} (client: ${clientKind.kind}${nodeArgs.length > 0 ? `, ${nodeArgs.join(' ')}` : ''}); warm-up ${options.warmupSec} s, then ${options.measuredSec} s measured`);
+    client = startClient(url, clientKind);
     await sleep(options.warmupSec * 1000);
     const before = (await (await fetch(`${url}/collector/status`)).json()) as { polls: number };
     const t0 = process.hrtime.bigint();
     const ticks0 = cpuTicks(pid);
     const ns0 = cpuNsSchedstat(pid);
     let rssMax = 0;
-    for (let s = 0; s < options.measuredSec; s++) {
+    const rssSeries: [number, number, number | null][] = [];
+    const requests0 = client.requests();
+    const failures0 = client.failures();
+    for (let s = 1; s <= options.measuredSec; s++) {
       await sleep(1000);
-      rssMax = Math.max(rssMax, status(pid).VmRSS ?? 0);
+      const rss = status(pid).VmRSS ?? 0;
+      rssMax = Math.max(rssMax, rss);
+      if (s % sampleEverySec === 0) {
+        const heap = (await (await fetch(`${url}/api/system/metrics`)).json().catch(() => ({}))) as { heap_used_bytes?: number };
+        rssSeries.push([s, rss, typeof heap.heap_used_bytes === 'number' ? heap.heap_used_bytes : null]);
+      }
     }
+    const requests = client.requests() - requests0;
+    const failedRequests = client.failures() - failures0;
     const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
     const ticks1 = cpuTicks(pid);
     const ns1 = cpuNsSchedstat(pid);
@@ -183,9 +296,16 @@ export async function benchFootprint(options: { warmupSec: number; measuredSec: 
       rssFileBytes: st.RssFile ?? 0,
       threads: st.Threads ?? 0,
       heapUsedBytes: typeof metrics.heap_used_bytes === 'number' ? metrics.heap_used_bytes : null,
+      pssBytes: pssOf(pid),
+      client: clientKind,
+      env: options.env ?? {},
+      rssSeries,
+      requests,
+      failedRequests,
     };
   } finally {
     advancing = false;
+    await client?.stop();
     if (child.exitCode === null && child.pid !== undefined) {
       process.kill(child.pid, 'SIGTERM');
       await Promise.race([exited, sleep(10_000)]);

@@ -5,7 +5,7 @@
  *
  * Sections: poll cost (bench/poll-cost.ts), ingest (bench/ingest.ts), a generated year (bench/year-db.ts)
  * and /api/traffic on it (bench/queries.ts), the server's RSS and CPU (bench/footprint.ts), the dashboard
- * bundle (bench/bundle.ts). Options: --quick, --out <file>, --only poll,ingest,queries,footprint,bundle,
+ * bundle (bench/bundle.ts), issue #13's aims beside the peers (bench/lean.ts, section lean). Options: --quick, --out <file>, --only poll,ingest,queries,footprint,bundle,lean,
  * --render <results.json> (rewrite the page from an earlier run's numbers).
  */
 import fs from 'node:fs';
@@ -14,6 +14,8 @@ import { parseArgs } from 'node:util';
 import { measureBundle, type BundleResult } from './bundle.js';
 import { bareNodeRss, benchFootprint, buildForBench, REPO_ROOT, type FootprintResult } from './footprint.js';
 import { benchIngest, type IngestRow } from './ingest.js';
+import { benchLean, renderLean } from './lean.js';
+import { replaceMarkedBlock } from './soak.js';
 import { measureModuleCosts, type ModuleCost } from './module-cost.js';
 import { describeMachine, fmtBytes, fmtInt, fmtUs, loadAverage, log, MiB, type Machine, type Timing } from './lib/measure.js';
 import { benchPollCost, type PollCostResult } from './poll-cost.js';
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
     return;
   }
   const quick = values.quick ?? false;
-  const only = new Set((values.only ?? 'poll,ingest,queries,footprint,bundle').split(',').map((s) => s.trim()));
+  const only = new Set((values.only ?? 'poll,ingest,queries,footprint,bundle,lean').split(',').map((s) => s.trim()));
   const out = path.resolve(REPO_ROOT, values.out ?? 'docs/benchmarks.md');
   const started = Date.now();
   const results: Results = { quick, machine: describeMachine(), loadStart: loadAverage(), loadEnd: '', durationSec: 0 };
@@ -97,6 +99,8 @@ async function main(): Promise<void> {
 
   fs.mkdirSync(path.dirname(out), { recursive: true });
   writeKeepingSync(out, renderReport(results));
+  // Issue #13's aims beside the peers (bench/lean.ts): its own marked section of the page.
+  if (only.has('lean')) replaceMarkedBlock(out, 'lean-bench', renderLean(await benchLean({ quick })));
   const jsonOut = path.join(REPO_ROOT, 'bench', '.build', 'results.json');
   fs.mkdirSync(path.dirname(jsonOut), { recursive: true });
   fs.writeFileSync(jsonOut, JSON.stringify(results, null, 2));
@@ -409,11 +413,11 @@ function renderBundle(L: string[], b: BundleResult): void {
 
 await main();
 
-/** Writes the page, keeping the sections bench/dashboard.ts, bench/sync.ts and bench/forecast.ts maintain between their markers. */
+/** Writes the page, keeping the sections other benches maintain (bench/dashboard.ts, sync.ts, forecast.ts, hosts.ts, flows, qos.ts, lean and soak) between their markers. */
 function writeKeepingSync(file: string, page: string): void {
   const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const kept = [/<!-- dashboard-bench -->[\s\S]*?<!-- \/dashboard-bench -->/, /<!-- sync-bench -->[\s\S]*?<!-- \/sync-bench -->/, /<!-- forecast-bench -->[\s\S]*?<!-- \/forecast-bench -->/]
-    .map((marked) => marked.exec(previous)?.[0])
+  const kept = ['dashboard', 'sync', 'forecast', 'hosts', 'flows', 'qos', 'lean', 'soak']
+    .map((name) => new RegExp(`<!-- ${name}-bench -->[\\s\\S]*?<!-- /${name}-bench -->`).exec(previous)?.[0])
     .filter((block): block is string => block !== undefined);
   fs.writeFileSync(file, [page.trimEnd(), ...kept].join('\n\n') + '\n');
 }

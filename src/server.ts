@@ -14,6 +14,7 @@ import { COUNTER_FIELDS, type CounterSource } from './collector/counter-source.j
 import { createCounterSource } from './collector/create-source.js';
 import { discoverInterfaces } from './collector/discovery.js';
 import { createLiveMonitor } from './collector/live.js';
+import { flushBeforeReads } from './collector/write-buffer.js';
 import { loadConfig, type Config } from './config/config.js';
 import type { MqttPublisher } from './mqtt/mqtt-publisher.js';
 import { createAlertsService, createMonthStartDaySetting } from './services/alerts-service.js';
@@ -90,9 +91,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 async function startWith(config: Config, db: Db, logger: PinoLogger, options: StartOptions): Promise<RunningServer> {
   const now = () => Date.now();
   const configRepo = createConfigRepo(db);
-  const traffic = createTrafficRepo(db, { timezone: config.timezone });
-  const runs = createRunsRepo(db);
+  const storedTraffic = createTrafficRepo(db, { timezone: config.timezone });
+  const storedRuns = createRunsRepo(db);
   const stateRepo = createStateRepo(db);
+  // Readers see the collector's uncommitted polls: they commit them first (issue #13, write-buffer.ts).
+  let flushPending = (): void => undefined;
+  const onFlushError = (err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'committing pending polls before a read failed; answering from the database');
+  const traffic = flushBeforeReads(storedTraffic, () => flushPending(), ['write', 'setTotalsInterfaces', 'rebuildDays', 'totalsInterfaces', 'prune'], onFlushError);
+  const runs = flushBeforeReads(storedRuns, () => flushPending(), ['begin', 'touch', 'end', 'firstStart'], onFlushError);
 
   const storedZone = configRepo.get<string>(CONFIG_KEYS.rollupTimezone);
   if (storedZone !== config.timezone) {
@@ -127,7 +133,10 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   const device = loadDeviceIdentity(db, { name: config.deviceName, timezone: config.timezone, nowSec: Math.floor(now() / 1000) });
   const monthStartDay = createMonthStartDaySetting(db, config.usage.monthStartDay);
   const usage = createConfiguredUsageService({ traffic, config, monthStartDay, source, now });
-  const alerts = createAlertsService({ db, usage, logger, now, units: config.usage.units, webhook: { url: config.usage.alertWebhookUrl }, device: { id: device.deviceId, name: device.name } });
+  // The data cap is judged on committed polls (its own usage view reads without flushing), so evaluating it
+  // every few seconds doesn't force a commit every few seconds; it runs after each commit instead.
+  const committedUsage = createConfiguredUsageService({ traffic: storedTraffic, config, monthStartDay, source, now });
+  const alerts = createAlertsService({ db, usage: committedUsage, logger, now, units: config.usage.units, webhook: { url: config.usage.alertWebhookUrl }, device: { id: device.deviceId, name: device.name } });
   const sync =
     config.sync.url === null
       ? null
@@ -154,10 +163,11 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   const collector = createCollector({
     db,
     source,
-    traffic,
+    traffic: storedTraffic,
     state: stateRepo,
-    runs,
+    runs: storedRuns,
     gaps: createGapsRepo(db),
+    commitEverySec: config.commitIntervalSec,
     monitored: () => settings.monitored(),
     speedMbps: (name) => interfaces.speedMbps(name),
     logger,
@@ -167,11 +177,14 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         for (const f of COUNTER_FIELDS) t[COLUMN_OF[f]] = (t[COLUMN_OF[f]] ?? 0n) + s.counters[f];
         totals.set(s.interfaceName, t);
       }
-      usage.noteInterfaces(samples.map((s) => s.interfaceName));
-      settings.noteInterfaces(samples.map((s) => s.interfaceName));
+      const names = samples.map((s) => s.interfaceName);
+      settings.noteInterfaces(names);
+      usage.noteInterfaces(names);
+      committedUsage.noteInterfaces(names);
       alerts.notifySamples();
     },
   });
+  flushPending = () => collector.flush();
   const live = createLiveMonitor(source);
   const trafficService = createTrafficService({ traffic, runs, retention: config.retention, timezone: config.timezone, now, imports: createImportRepo(db, traffic) });
   const startedAtMs = now();
@@ -194,7 +207,15 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     configRepo,
     now,
     startedAtMs,
-    allTimeTotals: () => totals,
+    allTimeTotals: () => {
+      // The totals follow commits: commit what is pending first, as every other read does.
+      try {
+        flushPending();
+      } catch (err) {
+        onFlushError(err);
+      }
+      return totals;
+    },
     usage,
     alerts,
     device,

@@ -10,9 +10,10 @@ import type { RunsRepo } from '../storage/runs-repo.js';
 import type { StateRepo } from '../storage/state-repo.js';
 import type { TrafficRepo, TrafficSample } from '../storage/traffic-repo.js';
 import { COUNTER_FIELDS, type CounterSource, type RawCounters } from './counter-source.js';
-import { MAX_STORED_DELTA, computeDeltas, isZeroDelta, type CounterState, type InterfaceDelta } from './deltas.js';
+import { MAX_STORED_DELTA, computeDeltas, isZeroDelta, type InterfaceDelta } from './deltas.js';
 import { settleWithin, startBudget } from '../shared/deadline.js';
 import { createAlignedTimer, systemClock, type Clock } from './scheduler.js';
+import { createWriteBuffer } from './write-buffer.js';
 
 export interface CollectorDeps {
   db: Db;
@@ -30,8 +31,13 @@ export interface CollectorDeps {
   gaps?: GapsRepo;
   /** Monotonic milliseconds (default performance.now): the time links really had between two polls. */
   monotonicMs?: () => number;
-  /** Called after every stored poll (for all-time totals, alerts, sync). */
+  /** Called after every commit with the samples it stored (for all-time totals, alerts, sync). */
   onSamples?: (samples: readonly TrafficSample[]) => void;
+  /**
+   * Timer polls are committed together once this many seconds have passed since the last commit (issue #13);
+   * 0 (the default) commits every poll. A manual poll, stop and shutdown always commit.
+   */
+  commitEverySec?: number;
 }
 
 export interface PollResult {
@@ -51,6 +57,9 @@ export interface CollectorStats {
   nextPollAtMs: number | null;
   lastError: string | null;
   startedAtMs: number | null;
+  /** Polls not yet committed (answers include them: readers flush first). */
+  pendingPolls: number;
+  commits: number;
   /** Durations of the last polls in µs (read + parse + deltas + write), newest last. */
   recentDurationsUs: readonly number[];
 }
@@ -59,14 +68,19 @@ export interface Collector {
   start(intervalSec: number): void;
   stop(): void;
   setInterval(intervalSec: number): void;
-  /** Polls now (also when stopped). Never throws: a failed poll is logged and reported. */
-  pollNow(): Promise<PollResult | null>;
   /**
-   * Stops the timer, takes a last poll so nothing pending is lost, and closes the run. With timeoutMs, waits
-   * at most that long in all (a poll that doesn't finish in time leaves its traffic in the counter state,
-   * counted at the next start).
+   * Polls now (also when stopped) and commits it with whatever is pending, unless `commit: false` (then it
+   * waits like a timer poll). Never throws: a failed poll is logged and reported.
+   */
+  pollNow(options?: { commit?: boolean }): Promise<PollResult | null>;
+  /**
+   * Stops the timer, takes a last poll so nothing pending is lost, commits and closes the run. With timeoutMs,
+   * waits at most that long in all (a poll that doesn't finish in time leaves its traffic in the counter
+   * state, counted at the next start).
    */
   shutdown(options?: { timeoutMs?: number }): Promise<void>;
+  /** Commits the polls that wait for the next commit (before a read that must include them). */
+  flush(): void;
   stats(): CollectorStats;
 }
 
@@ -106,10 +120,6 @@ function gapOf(d: InterfaceDelta): CounterGap {
 export function createCollector(deps: CollectorDeps): Collector {
   const clock = deps.clock ?? systemClock;
   const monotonicMs = deps.monotonicMs ?? (() => performance.now());
-  let state: CounterState | null = deps.state.load();
-  /** Monotonic time of the reading `state` holds, when this process made it (null after a load). */
-  let stateMonoMs: number | null = null;
-  let runId: number | null = null;
   let intervalSec = 30;
   let polls = 0;
   let failedPolls = 0;
@@ -118,26 +128,29 @@ export function createCollector(deps: CollectorDeps): Collector {
   let startedAtMs: number | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   const durations: number[] = [];
-  const timer = createAlignedTimer(() => poll().then(() => undefined), clock);
-
-  /** Samples, counter state and run coverage in one transaction; returns the run id (null → new run). */
-  const persist = deps.db.transaction((samples: TrafficSample[], gaps: CounterGap[], next: CounterState, spanStartSec: number, pollSec: number): number => {
-    deps.traffic.write(samples);
-    if (gaps.length > 0) deps.gaps?.record(gaps);
-    deps.state.save(next);
-    if (runId === null) return deps.runs.begin(Math.min(spanStartSec, pollSec), pollSec);
-    deps.runs.touch(runId, pollSec);
-    return runId;
+  const timer = createAlignedTimer(() => poll(false).then(() => undefined), clock);
+  const writes = createWriteBuffer({
+    db: deps.db,
+    traffic: deps.traffic,
+    state: deps.state,
+    runs: deps.runs,
+    now: () => clock.now(),
+    commitEveryMs: (deps.commitEverySec ?? 0) * 1000,
+    committedState: deps.state.load(),
+    onCommit: deps.onSamples,
+    gaps: deps.gaps,
   });
 
-  async function pollOnce(): Promise<PollResult> {
+  async function pollOnce(commitNow: boolean): Promise<PollResult> {
     const t0 = process.hrtime.bigint();
     const reading = await deps.source.readCounters();
     const readMonoMs = monotonicMs();
     for (const f of reading.failures) deps.logger.warn({ interface: f.name, err: f.error }, 'reading an interface failed; the others were read');
     // After a reboot, the traffic since boot is spread from the boot time, not from our last reading.
+    const state = writes.state();
     const rebooted = state !== null && state.bootId !== null && reading.bootId !== null && state.bootId !== reading.bootId;
     const bootTimeMs = rebooted ? await deps.source.readBootTimeMs().catch(() => null) : null;
+    const stateMonoMs = writes.stateMonoMs();
     const monotonicElapsedMs = stateMonoMs === null || rebooted ? null : readMonoMs - stateMonoMs;
     const result = computeDeltas(state, reading, { speedMbps: deps.speedMbps, bootTimeMs, monotonicElapsedMs });
     const monitored = deps.monitored();
@@ -168,24 +181,20 @@ export function createCollector(deps: CollectorDeps): Collector {
       samples.push(sample);
     }
     if (result.clockWentBack) deps.logger.warn('the clock went back; bytes kept, no rate for this sample');
-    runId = persist(samples, gaps, result.next, toSeconds(spanStartMs), toSeconds(reading.timeMs));
-    // Committed: the state repo may skip the rows that stay the same at the next poll.
-    deps.state.markCommitted();
-    state = result.next;
-    stateMonoMs = readMonoMs;
+    // The state advances on disk only with the commit of these samples (write-buffer.ts).
+    writes.add({ samples, gaps, state: result.next, spanStartSec: toSeconds(spanStartMs), pollSec: toSeconds(reading.timeMs), monoMs: readMonoMs }, commitNow);
     const durationUs = Number(process.hrtime.bigint() - t0) / 1000;
     durations.push(durationUs);
     if (durations.length > DURATION_WINDOW) durations.shift();
     polls++;
     lastPollAtMs = reading.timeMs;
     lastError = null;
-    if (samples.length > 0) deps.onSamples?.(samples);
     return { atMs: reading.timeMs, baseline: result.baseline, samples, durationUs };
   }
 
-  function poll(): Promise<PollResult | null> {
+  function poll(commitNow: boolean): Promise<PollResult | null> {
     // Polls are chained: a manual poll and a timer tick never interleave.
-    const run = chain.then(pollOnce).catch((err: unknown) => {
+    const run = chain.then(() => pollOnce(commitNow)).catch((err: unknown) => {
       failedPolls++;
       lastError = err instanceof Error ? err.message : String(err);
       deps.logger.warn({ err: lastError }, 'poll failed; the collector goes on');
@@ -196,8 +205,7 @@ export function createCollector(deps: CollectorDeps): Collector {
   }
 
   function closeRun(): void {
-    if (runId !== null && lastPollAtMs !== null) deps.runs.end(runId, toSeconds(lastPollAtMs));
-    runId = null;
+    writes.closeRun();
   }
 
   return {
@@ -215,9 +223,11 @@ export function createCollector(deps: CollectorDeps): Collector {
       intervalSec = sec;
       if (timer.running) timer.start(sec * 1000);
     },
-    async pollNow() {
-      const result = await poll();
-      if (!timer.running) closeRun();
+    async pollNow(options = {}) {
+      const commit = options.commit ?? true;
+      const result = await poll(commit);
+      // Stopped: a committed manual poll is a run of its own; an uncommitted one waits in the open run.
+      if (!timer.running && commit) closeRun();
       return result;
     },
     async shutdown(options = {}) {
@@ -225,12 +235,15 @@ export function createCollector(deps: CollectorDeps): Collector {
       const left = startBudget(options.timeoutMs ?? Infinity);
       // A poll in flight finishes first (polls never interleave); then the last one.
       if (await settleWithin(chain, left())) {
-        if (!(await settleWithin(poll(), left()))) deps.logger.warn('the last poll did not finish in time; its traffic is counted at the next start');
+        if (!(await settleWithin(poll(true), left()))) deps.logger.warn('the last poll did not finish in time; its traffic is counted at the next start');
       } else {
         deps.logger.warn('a poll was still running at shutdown; its traffic is counted at the next start');
       }
       closeRun();
       startedAtMs = null;
+    },
+    flush() {
+      writes.flush();
     },
     stats() {
       return {
@@ -243,6 +256,8 @@ export function createCollector(deps: CollectorDeps): Collector {
         nextPollAtMs: timer.nextTickAt,
         lastError,
         startedAtMs,
+        pendingPolls: writes.pendingPolls,
+        commits: writes.commits,
         recentDurationsUs: durations,
       };
     },

@@ -33,6 +33,8 @@ export interface Config {
   dbPath: string;
   /** NETPULSE_POLL_INTERVAL when set: it wins over the stored setting. */
   pollIntervalSecOverride: number | null;
+  /** NETPULSE_COMMIT_INTERVAL: polls are committed together at most this often (0: every poll; issue #13). */
+  commitIntervalSec: number;
   timezone: string;
   procRoot: string;
   sysRoot: string;
@@ -390,6 +392,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       env.NETPULSE_POLL_INTERVAL === undefined || env.NETPULSE_POLL_INTERVAL.trim() === ''
         ? null
         : readInt(env, 'NETPULSE_POLL_INTERVAL', DEFAULT_POLL_INTERVAL_SEC, POLL_INTERVAL_MIN_SEC, POLL_INTERVAL_MAX_SEC),
+    commitIntervalSec: readInt(env, 'NETPULSE_COMMIT_INTERVAL', 10, 0, 300),
     timezone: readTimeZone(env),
     procRoot: readPath(env, 'NETPULSE_PROC_ROOT', '/proc', cwd),
     sysRoot: readPath(env, 'NETPULSE_SYS_ROOT', '/sys', cwd),

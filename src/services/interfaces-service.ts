@@ -23,9 +23,28 @@ export interface InterfacesService {
   /** Link speed from the last metadata read (refreshed at most every refreshMs); null for virtual links, whose speed bounds nothing. */
   speedMbps(name: string): number | null;
   refreshMeta(): Promise<InterfaceMeta[]>;
+  /**
+   * Forgets the cached metadata: the next list() reads it again. For link events (an interface came, went,
+   * changed state or address); list() also re-reads on its own when a counter read shows a different set of
+   * interfaces (names or ifindexes), and when the cache is older than META_MAX_AGE_MS.
+   */
+  invalidate(): void;
 }
 
 const META_REFRESH_MS = 5 * 60_000;
+/**
+ * How long list() answers from cached metadata (issue #13: sysfs costs ~50 openat + 50 statx per read).
+ * Without link events, an address or state change shows within this time.
+ */
+export const META_MAX_AGE_MS = 30_000;
+
+/** Names and ifindexes, in order: what tells a counter read that the interfaces changed. */
+function signatureOf(items: readonly { name: string; ifindex: number | null }[]): string {
+  return items
+    .map((i) => `${i.name}:${i.ifindex ?? ''}`)
+    .sort()
+    .join(',');
+}
 
 export function createInterfacesService(deps: {
   source: CounterSource;
@@ -35,15 +54,24 @@ export function createInterfacesService(deps: {
 }): InterfacesService {
   let meta: InterfaceMeta[] = [];
   let metaAt = -Infinity;
+  let metaSignature: string | null = null;
   const speeds = new Map<string, number | null>();
 
   async function refreshMeta(): Promise<InterfaceMeta[]> {
-    meta = await deps.source.listInterfaces();
+    const read = await deps.source.listInterfaces();
+    meta = read;
     metaAt = deps.now();
+    metaSignature = signatureOf(read);
     speeds.clear();
     // The collector's plausibility bound: a virtual link's reported speed (a veth says 10000) bounds nothing.
     for (const m of meta) speeds.set(m.name, m.isVirtual ? null : m.speedMbps);
     return meta;
+  }
+
+  /** The cached metadata while it is fresh and matches the interfaces a counter read saw; else a new read. */
+  function currentMeta(seen: string | null): Promise<InterfaceMeta[]> | InterfaceMeta[] {
+    const fresh = metaSignature !== null && deps.now() - metaAt < META_MAX_AGE_MS && (seen === null || seen === metaSignature);
+    return fresh ? meta : refreshMeta();
   }
 
   function primaryOf(metas: InterfaceMeta[]): string | null {
@@ -52,7 +80,8 @@ export function createInterfacesService(deps: {
   }
 
   async function list(): Promise<InterfaceView[]> {
-    const [metas, reading] = await Promise.all([refreshMeta(), deps.source.readCounters()]);
+    const reading = await deps.source.readCounters();
+    const metas = await currentMeta(signatureOf(reading.interfaces));
     const counters = new Map(reading.interfaces.map((i) => [i.name, i.counters]));
     const primary = primaryOf(metas);
     const monitored = deps.settings.monitored();
@@ -67,7 +96,7 @@ export function createInterfacesService(deps: {
       return (await list()).find((v) => v.meta.name === name) ?? null;
     },
     async primary() {
-      return primaryOf(await refreshMeta());
+      return primaryOf(await currentMeta(null));
     },
     speedMbps(name) {
       if (deps.now() - metaAt > META_REFRESH_MS) {
@@ -77,5 +106,8 @@ export function createInterfacesService(deps: {
       return speeds.get(name) ?? null;
     },
     refreshMeta,
+    invalidate() {
+      metaSignature = null;
+    },
   };
 }

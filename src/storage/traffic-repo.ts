@@ -287,9 +287,31 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
       return grids[tier]();
     },
     write(samples) {
+      // Raw rows one per sample; each tier's shares (and the pre-summed totals) added up in memory first, so
+      // a batch of polls writes each (interface, bucket) and each total bucket once (issue #13).
+      const perTier = TIERS.map(() => new Map<string, { name: string; bucketStart: number; sums: bigint[] }>());
+      const totals = TIERS.map(() => new Map<number, bigint[]>());
       for (const s of samples) {
         insertRaw.run(s.interfaceName, s.endSec, Math.max(0, s.endSec - s.startSec), ...countersToParams(s.counters));
-        for (const tier of TIERS) addToTier(tier, s);
+        const withTotal = totalsSet.has(s.interfaceName);
+        for (let t = 0; t < TIERS.length; t++) {
+          for (const share of spreadOverBuckets(s.startSec, s.endSec, s.counters, grids[TIERS[t]!]())) {
+            const params = countersToParams(share.counters);
+            const key = `${share.bucketStart}\u0000${s.interfaceName}`;
+            const row = perTier[t]!.get(key);
+            if (row === undefined) perTier[t]!.set(key, { name: s.interfaceName, bucketStart: share.bucketStart, sums: params });
+            else addInto(row.sums, params);
+            if (!withTotal) continue;
+            const total = totals[t]!.get(share.bucketStart);
+            if (total === undefined) totals[t]!.set(share.bucketStart, [...params]);
+            else addInto(total, params);
+          }
+        }
+      }
+      for (let t = 0; t < TIERS.length; t++) {
+        const tier = TIERS[t]!;
+        for (const row of perTier[t]!.values()) upsertTier[tier].run(row.name, row.bucketStart, ...row.sums);
+        for (const [bucketStart, sums] of totals[t]!) upsertTotal[tier].run(bucketStart, ...sums);
       }
     },
     sumByBucket(tier, interfaces, fromSec, toSec) {
@@ -394,6 +416,10 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     },
   };
   return repo;
+}
+
+function addInto(into: bigint[], add: readonly bigint[]): void {
+  for (let i = 0; i < into.length; i++) into[i]! += add[i]!;
 }
 
 function normalizeRaw(row: RawRow): RawRow {

@@ -17,6 +17,9 @@ const Status = Type.Object({
   first_data_at: NullableString,
   started_at: NullableString,
   poll_duration_us_median: Type.Unsafe<number | null>({ type: 'number', nullable: true }),
+  /** Polls held in memory until the next commit (answers include them); see NETPULSE_COMMIT_INTERVAL. */
+  pending_polls: Type.Integer(),
+  commits: Type.Integer(),
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -43,6 +46,8 @@ export function collectorStatus(ctx: AppContext) {
     first_data_at: first === null ? null : new Date(first * 1000).toISOString(),
     started_at: iso(s.startedAtMs),
     poll_duration_us_median: median(s.recentDurationsUs),
+    pending_polls: s.pendingPolls,
+    commits: s.commits,
   };
 }
 

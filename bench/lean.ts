@@ -1,0 +1,192 @@
+/**
+ * Issue #13's aims, beside the peers, from one run: the compiled server's RSS, PSS and CPU at 1 s polling of
+ * 24 fixture interfaces with nobody looking and with the dashboard open (live stream + chart reloads), at
+ * the default 30 s interval, and the experiments that chose the defaults (commit interval, V8 flags); then
+ * /api/interfaces in-process and the peers (bench/peers.ts). The footprint runs go side by side (each its
+ * own process; CPU is per process), so the whole takes one span plus the peers.
+ *
+ * Part of `npm run bench` (section "lean"); alone: `npx tsx bench/lean.ts [--quick] [--out file]`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startServer } from '../src/server.js';
+import { benchFootprint, buildForBench, REPO_ROOT, type FootprintClient, type FootprintResult } from './footprint.js';
+import { makeAdvancingTree } from './lib/fixture24.js';
+import { describeMachine, distribution, fmtBytes, fmtUs, loadAverage, log, MiB } from './lib/measure.js';
+import { benchPeers, type PeerResult } from './peers.js';
+import { replaceMarkedBlock } from './soak.js';
+
+export const LEAN_AIMS = { rssMiB: 60, cpuIdlePercent: 0.1, cpuDashboardPercent: 0.3, interfacesMs: 1 };
+/** The chart reload of the dashboard with a short grouping (Dashboard.svelte refreshDelayMs: 30 s for 1-minute buckets). */
+const DASHBOARD: FootprintClient = { kind: 'dashboard', chartEveryMs: 30_000 };
+
+interface Variant {
+  key: string;
+  label: string;
+  client: FootprintClient;
+  pollIntervalSec: number;
+  env?: Record<string, string>;
+  nodeArgs?: string[];
+}
+
+const VARIANTS: Variant[] = [
+  { key: 'idle', label: '1 s polling, nobody looking', client: { kind: 'none' }, pollIntervalSec: 1 },
+  { key: 'dashboard', label: '1 s polling, dashboard open', client: DASHBOARD, pollIntervalSec: 1 },
+  { key: 'idle30', label: '30 s polling (the default), nobody looking', client: { kind: 'none' }, pollIntervalSec: 30 },
+  { key: 'commitEveryPoll', label: '1 s polling, nobody looking, NETPULSE_COMMIT_INTERVAL=0 (a commit every poll, as before)', client: { kind: 'none' }, pollIntervalSec: 1, env: { NETPULSE_COMMIT_INTERVAL: '0' } },
+  { key: 'dashboardSemi1', label: '1 s polling, dashboard open, node --max-semi-space-size=1', client: DASHBOARD, pollIntervalSec: 1, nodeArgs: ['--max-semi-space-size=1'] },
+  { key: 'dashboardSemi1Single', label: '1 s polling, dashboard open, node --max-semi-space-size=1 --single-threaded-gc', client: DASHBOARD, pollIntervalSec: 1, nodeArgs: ['--max-semi-space-size=1', '--single-threaded-gc'] },
+];
+
+export interface LeanResult {
+  date: string;
+  quick: boolean;
+  loadStart: string;
+  loadEnd: string;
+  spanSec: number;
+  runs: { variant: Variant; footprint: FootprintResult | null; error?: string }[];
+  interfaces: { p50Us: number; p95Us: number; requests: number };
+  peers: PeerResult[];
+}
+
+/** GET /api/interfaces through inject on a started server over the 24-interface fixture (cache warm). */
+async function measureInterfaces(requests: number): Promise<LeanResult['interfaces']> {
+  const fx = makeAdvancingTree(3);
+  const dir = fs.mkdtempSync(path.join(REPO_ROOT, 'bench', '.build', 'lean-'));
+  const server = await startServer({
+    env: { NETPULSE_DB_PATH: path.join(dir, 'n.db'), NETPULSE_PORT: '0', NETPULSE_HOST: '127.0.0.1', NETPULSE_PROC_ROOT: fx.tree.procRoot, NETPULSE_SYS_ROOT: fx.tree.sysRoot, NETPULSE_TZ: 'UTC', NETPULSE_LOG_LEVEL: 'warn', NETPULSE_POLL_INTERVAL: '3600' },
+    discoverySampleMs: 10,
+  });
+  try {
+    const wall: number[] = [];
+    for (let i = 0; i < requests + 10; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = await server.app.inject({ method: 'GET', url: '/api/interfaces' });
+      if (i >= 10) wall.push(Number(process.hrtime.bigint() - t0) / 1000);
+      if (r.statusCode !== 200) throw new Error(`/api/interfaces answered ${r.statusCode}`);
+    }
+    const d = distribution(wall);
+    return { p50Us: d.p50, p95Us: d.p95, requests };
+  } finally {
+    await server.close();
+    fx.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchLean(options: { quick: boolean; peers?: () => PeerResult[] }): Promise<LeanResult> {
+  const loadStart = loadAverage();
+  const spanSec = options.quick ? 120 : 600;
+  const build = buildForBench();
+  // The flags bin/netpulse.js gives node (the service unit and the Dockerfile run bin/netpulse.js too).
+  const binFlags = readBinNodeFlags();
+  const runs = await Promise.all(
+    VARIANTS.map(async (variant) => {
+      try {
+        const footprint = await benchFootprint({
+          build,
+          warmupSec: 10,
+          measuredSec: spanSec,
+          client: variant.client,
+          pollIntervalSec: variant.pollIntervalSec,
+          sampleEverySec: 30,
+          nodeArgs: variant.nodeArgs ?? binFlags,
+          ...(variant.env ? { env: variant.env } : {}),
+        });
+        return { variant, footprint };
+      } catch (err) {
+        return { variant, footprint: null, error: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
+      }
+    }),
+  );
+  log('lean: /api/interfaces');
+  const interfaces = await measureInterfaces(options.quick ? 200 : 1000);
+  log('lean: peers');
+  const peers = options.peers?.() ?? (await benchPeers(options.quick ? { warmupSec: 10, measuredSec: 20 } : { warmupSec: 20, measuredSec: 60 }));
+  return { date: new Date().toISOString(), quick: options.quick, loadStart, loadEnd: loadAverage(), spanSec, runs, interfaces, peers };
+}
+
+/** The node flags of bin/netpulse.js's shebang (`#!/usr/bin/env -S node --flag …`), so the bench runs the server as users do. */
+export function readBinNodeFlags(): string[] {
+  const first = fs.readFileSync(path.join(REPO_ROOT, 'bin', 'netpulse.js'), 'utf8').split('\n')[0] ?? '';
+  return first.split(/\s+/).filter((w) => w.startsWith('--'));
+}
+
+const pct = (v: number) => `${v.toFixed(3)} %`;
+const verdict = (ok: boolean) => (ok ? 'meets' : '**misses**');
+
+export function renderLean(r: LeanResult): string {
+  const m = describeMachine();
+  const by = (key: string) => r.runs.find((x) => x.variant.key === key)?.footprint ?? null;
+  const idle = by('idle');
+  const dash = by('dashboard');
+  const idle30 = by('idle30');
+  const L: string[] = [];
+  L.push('<!-- lean-bench -->');
+  L.push('## Footprint beside the monitors it replaces (issue #13)');
+  L.push('');
+  L.push(
+    `Generated by \`npx tsx bench/lean.ts${r.quick ? ' --quick' : ''}\` (part of \`npm run bench\`) on ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpuModel}, ${m.cores} cores, Node ${m.node}; load average ${r.loadStart} at start, ${r.loadEnd} at the end${Number(r.loadStart.split(' ')[0]) > m.cores ? ' (**the machine was busy with other work: CPU shares include cache and scheduling effects of that load and are upper bounds**)' : ''}. Net-Pulse: the compiled server as \`bin/netpulse.js\` runs it (node ${readBinNodeFlags().join(' ') || '(no flags)'}), 24 fixture interfaces whose counters all change every second, a fresh database; ${r.spanSec / 60} minutes measured after 10 s of warm-up, each configuration its own process, side by side. The dashboard client keeps /api/live open (one event a second) and reloads the chart (\`/api/traffic?time_window_hours=24&group_minutes=5\`) every 30 s, as the page does. Peers: Debian's packages as foreground children bound to 127.0.0.1, update checks and telemetry off, RSS/PSS/CPU summed over their process tree, on this machine's own interfaces (bench/peers.ts).`,
+  );
+  L.push('');
+  L.push('| program | RSS | PSS | CPU idle | CPU with its UI/scraper | UI/scraper |');
+  L.push('|---|---|---|---|---|---|');
+  for (const p of r.peers) {
+    if (p.error !== undefined && p.idle === null) {
+      L.push(`| ${p.name} ${p.version} | – | – | – | – | not measured: ${p.error} |`);
+      continue;
+    }
+    const rss = p.busy ?? p.idle!;
+    L.push(`| ${p.name} ${p.version} | ${fmtBytes(rss.rssBytes)} | ${fmtBytes(rss.pssBytes)} | ${pct(p.idle!.cpuPercent)} | ${p.busy ? pct(p.busy.cpuPercent) : '–'} | ${p.busyNote}${rss.processes > 1 ? ` (${rss.processes} processes)` : ''} |`);
+  }
+  if (idle && dash) {
+    L.push(`| **Net-Pulse** (1 s, 24 interfaces) | **${fmtBytes(dash.rssBytesEnd)}** | ${dash.pssBytes === null ? '–' : fmtBytes(dash.pssBytes)} | ${pct(idle.cpuPercentSchedstat)} | ${pct(dash.cpuPercentSchedstat)} | the dashboard (live + chart) |`);
+  }
+  L.push('');
+  L.push('### Against the aims');
+  L.push('');
+  L.push('| aim | measured | |');
+  L.push('|---|---|---|');
+  if (dash) L.push(`| RSS ≤ ${LEAN_AIMS.rssMiB} MiB after ${r.spanSec / 60} min, 1 s, 24 interfaces, dashboard open | ${fmtBytes(dash.rssBytesEnd)} RSS (max ${fmtBytes(dash.rssBytesMax)}), PSS ${dash.pssBytes === null ? '–' : fmtBytes(dash.pssBytes)}: ${fmtBytes(dash.rssAnonBytes)} private + ${fmtBytes(dash.rssFileBytes)} file-backed; JS heap ${dash.heapUsedBytes === null ? '–' : fmtBytes(dash.heapUsedBytes)} | ${verdict(dash.rssBytesEnd <= LEAN_AIMS.rssMiB * MiB)} |`);
+  if (idle) L.push(`| CPU ≤ ${LEAN_AIMS.cpuIdlePercent} % of a core, 1 s, nobody looking | ${pct(idle.cpuPercentSchedstat)} (schedstat; ${pct(idle.cpuPercentStat)} in stat ticks) | ${verdict(idle.cpuPercentSchedstat <= LEAN_AIMS.cpuIdlePercent)} |`);
+  if (dash) L.push(`| CPU ≤ ${LEAN_AIMS.cpuDashboardPercent} %, 1 s, dashboard open | ${pct(dash.cpuPercentSchedstat)}; ${dash.requests} requests, ${dash.failedRequests} failed | ${verdict(dash.cpuPercentSchedstat <= LEAN_AIMS.cpuDashboardPercent)} |`);
+  if (idle30) L.push(`| CPU ≈ 0 at the default 30 s | ${pct(idle30.cpuPercentSchedstat)} | ${verdict(idle30.cpuPercentSchedstat < 0.02)} |`);
+  L.push(`| /api/interfaces ≤ ${LEAN_AIMS.interfacesMs} ms | p50 ${fmtUs(r.interfaces.p50Us)}, p95 ${fmtUs(r.interfaces.p95Us)} wall (inject, ${r.interfaces.requests} requests, 24 fixture interfaces, metadata cached) | ${verdict(r.interfaces.p95Us <= LEAN_AIMS.interfacesMs * 1000)} |`);
+  L.push('');
+  L.push('### Every configuration of this run');
+  L.push('');
+  L.push('| configuration | node flags | RSS end / max | PSS | private / file-backed | JS heap | CPU (schedstat) | polls | poll median |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
+  for (const run of r.runs) {
+    const f = run.footprint;
+    if (f === null) {
+      L.push(`| ${run.variant.label} | | not measured: ${run.error ?? '?'} | | | | | | |`);
+      continue;
+    }
+    L.push(`| ${run.variant.label} | ${f.nodeArgs.join(' ') || '(none)'} | ${fmtBytes(f.rssBytesEnd)} / ${fmtBytes(f.rssBytesMax)} | ${f.pssBytes === null ? '–' : fmtBytes(f.pssBytes)} | ${fmtBytes(f.rssAnonBytes)} / ${fmtBytes(f.rssFileBytes)} | ${f.heapUsedBytes === null ? '–' : fmtBytes(f.heapUsedBytes)} | ${pct(f.cpuPercentSchedstat)} | ${f.polls} | ${f.pollDurationUsMedian === null ? '–' : fmtUs(f.pollDurationUsMedian)} |`);
+  }
+  L.push('');
+  L.push('Peers in detail:');
+  L.push('');
+  for (const p of r.peers) L.push(`- ${p.name} ${p.version}: ${p.setup}${p.error ? ` — ${p.error}` : ''}.`);
+  L.push('<!-- /lean-bench -->');
+  return L.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, json: { type: 'string' }, 'peers-from': { type: 'string' } },
+  });
+  // --peers-from <lean.json>: the peers of an earlier run (they don't change with Net-Pulse's code).
+  const from = values['peers-from'];
+  const peers = from ? () => (JSON.parse(fs.readFileSync(from, 'utf8')) as LeanResult).peers : undefined;
+  const result = await benchLean({ quick: values.quick ?? false, ...(peers ? { peers } : {}) });
+  const jsonOut = path.resolve(REPO_ROOT, values.json ?? path.join('bench', '.build', 'lean.json'));
+  fs.mkdirSync(path.dirname(jsonOut), { recursive: true });
+  fs.writeFileSync(jsonOut, JSON.stringify(result, null, 2));
+  replaceMarkedBlock(path.resolve(REPO_ROOT, values.out ?? 'docs/benchmarks.md'), 'lean-bench', renderLean(result));
+  log(`lean: written; raw numbers in ${path.relative(REPO_ROOT, jsonOut)}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
