@@ -3,6 +3,7 @@
  * A bad value stops the process with a message naming the variable and the range it accepts.
  * Every key is documented here and in the README's configuration table.
  */
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -45,7 +46,22 @@ export interface Config {
   deviceName: string;
   /** Replication of the rollups to PostgreSQL (NETPULSE_SYNC_*). */
   sync: SyncConfig;
+  /** Per-host totals, flows and classification (issue #9, NETPULSE_FLOWS…). */
+  flows: FlowsConfig;
 }
+
+export interface FlowsConfig {
+  /** NETPULSE_FLOWS=on: per-host totals and the flows table (adds nftables tables; needs CAP_NET_ADMIN). */
+  enabled: boolean;
+  /** NETPULSE_CLASSIFY=on: read DNS answers and TLS server names to label flows (a privacy choice). */
+  classify: boolean;
+  /** NETPULSE_LAN_CIDRS: which addresses are "our" hosts. */
+  lanCidrs: string[];
+  /** NETPULSE_FLOW_RETENTION_DAYS: how long domain names (and per-flow history) are kept. */
+  retentionDays: number;
+}
+
+export const DEFAULT_LAN_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7', 'fe80::/10'];
 
 export type ByteUnits = 'decimal' | 'binary';
 
@@ -106,6 +122,10 @@ export const CONFIG_VARIABLES: readonly VarDoc[] = [
   { name: 'NETPULSE_DEVICE_NAME', default: 'the host name', description: 'This instance\'s name in the all-devices view (1–64 characters).' },
   { name: 'NETPULSE_SYNC_URL', default: '(unset: no sync)', description: 'postgres://user:pass@host:5432/db — replicate the hour and day rollups to PostgreSQL and show every device that does.' },
   { name: 'NETPULSE_SYNC_INTERVAL', default: '60', description: 'Seconds between replication cycles, 5–3600.' },
+  { name: 'NETPULSE_FLOWS', default: 'off', description: 'on: per-host totals and live flows from nftables and conntrack (needs CAP_NET_ADMIN; adds Net-Pulse\'s own nftables tables, removed on stop).' },
+  { name: 'NETPULSE_CLASSIFY', default: 'off', description: 'on (with NETPULSE_FLOWS=on): label flows video/voice/file/web/background from DNS answers and TLS server names. A privacy choice: it reads which sites each device visits.' },
+  { name: 'NETPULSE_LAN_CIDRS', default: DEFAULT_LAN_CIDRS.join(','), description: 'Comma-separated CIDRs of "our" hosts (LAN clients on a router).' },
+  { name: 'NETPULSE_FLOW_RETENTION_DAYS', default: '7', description: 'Days domain names and per-host flow history are kept, 1–3650; older hours keep only their category totals.' },
 ];
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -245,6 +265,30 @@ function readDeviceName(env: Env): string {
   return name.slice(0, 64);
 }
 
+function readOnOff(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return false;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `"${env[name]}" is not on or off`);
+}
+
+function readCidrs(env: Env, name: string, fallback: readonly string[]): string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [...fallback];
+  const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const c of list) {
+    const [addr = '', bits, extra] = c.split('/');
+    const family = net.isIP(addr);
+    const max = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+      throw new ConfigError(name, `"${c}" is not a CIDR like 192.168.1.0/24 or fd00::/8`);
+    }
+  }
+  if (list.length === 0) throw new ConfigError(name, 'names no CIDR');
+  return list;
+}
+
 function readPath(env: Env, name: string, fallback: string, cwd: string): string {
   const raw = env[name]?.trim();
   return path.resolve(cwd, raw ? raw : fallback);
@@ -284,6 +328,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     sync: {
       url: readSyncUrl(env),
       intervalSec: readInt(env, 'NETPULSE_SYNC_INTERVAL', 60, 5, 3600),
+    },
+    flows: {
+      enabled: readOnOff(env, 'NETPULSE_FLOWS'),
+      classify: readOnOff(env, 'NETPULSE_CLASSIFY'),
+      lanCidrs: readCidrs(env, 'NETPULSE_LAN_CIDRS', DEFAULT_LAN_CIDRS),
+      retentionDays: readInt(env, 'NETPULSE_FLOW_RETENTION_DAYS', 7, 1, 3650),
     },
   };
 }
