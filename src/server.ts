@@ -187,12 +187,19 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   }, PRUNE_EVERY_MS);
   pruneTimer.unref();
 
+  // Flows and classification (issue #9): loaded only when turned on, so with it off nothing of it is in memory.
+  if (config.flows.enabled) {
+    const { startFlowTracking } = await import('./flows/flow-service.js');
+    ctx.flowTracking = await startFlowTracking({ config, db, logger, now });
+  }
+
   const app = await buildApp(ctx, { logger });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app.close();
     clearInterval(pruneTimer);
+    await ctx.flowTracking?.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other program or set NETPULSE_PORT`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new StartupError(`cannot listen on ${config.host}: no such address on this machine (NETPULSE_HOST)`);
@@ -226,6 +233,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         clearInterval(pruneTimer);
         live.close();
         await app.close();
+        await ctx.flowTracking?.close();
         await collector.shutdown();
         await alerts.close();
         await sync?.stop({ finalSyncTimeoutMs: 3000 });

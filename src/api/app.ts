@@ -15,6 +15,7 @@ import { registerCollectorRoutes } from './routes/collector.js';
 import { registerConfigRoutes } from './routes/config.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerExportRoutes } from './routes/export.js';
+import { registerFlowRoutes } from './routes/flows.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInterfaceRoutes } from './routes/interfaces.js';
 import { registerLiveRoutes } from './routes/live.js';
@@ -148,6 +149,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerLiveRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);
+  registerFlowRoutes(app, ctx);
 
   const indexHtml = path.join(ctx.config.frontendDir, 'index.html');
   const hasDashboard = fs.existsSync(indexHtml);

@@ -3,6 +3,7 @@ import type { Collector } from '../collector/collector.js';
 import type { CounterSource } from '../collector/counter-source.js';
 import type { LiveMonitor } from '../collector/live.js';
 import type { Config } from '../config/config.js';
+import type { FlowTracking } from '../flows/flow-service.js';
 import type { AlertsService } from '../services/alerts-service.js';
 import type { InterfacesService } from '../services/interfaces-service.js';
 import type { SettingsService } from '../services/settings-service.js';
@@ -41,4 +42,6 @@ export interface AppContext {
   device: DeviceIdentity;
   /** Replication to PostgreSQL and the all-devices view; null without NETPULSE_SYNC_URL. */
   sync: SyncService | null;
+  /** Flows and classification (issue #9); null/absent unless NETPULSE_FLOWS=on. */
+  flowTracking?: FlowTracking | null;
 }

@@ -1,6 +1,7 @@
 import { sql as init } from './001-init.js';
 import { sql as usageSync } from './002-usage-sync.js';
 import { sql as monitoredTotals } from './003-monitored-totals.js';
+import { sql as flows } from './006-flows.js';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'usage-sync', sql: usageSync },
   { version: 3, name: 'monitored-totals', sql: monitoredTotals },
+  { version: 6, name: 'flows', sql: flows },
 ];
