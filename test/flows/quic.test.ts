@@ -18,16 +18,16 @@ function sealInitial(dcid: Buffer, pn: number, frames: { offset: number; data: B
   plain = Buffer.concat([plain, Buffer.alloc(pad)]);
   const header = Buffer.concat([headerFixed(pnLen + plain.length + 16), Buffer.from([pn >> 8, pn & 0xff])]);
   const nonce = Buffer.from(keys.iv);
-  nonce[11] ^= pn & 0xff;
-  nonce[10] ^= (pn >> 8) & 0xff;
+  nonce[11] = nonce[11]! ^ (pn & 0xff);
+  nonce[10] = nonce[10]! ^ ((pn >> 8) & 0xff);
   const gcm = crypto.createCipheriv('aes-128-gcm', keys.key, nonce);
   gcm.setAAD(header);
   const sealed = Buffer.concat([gcm.update(plain), gcm.final(), gcm.getAuthTag()]);
   const packet = Buffer.concat([header, sealed]);
   const pnOffset = header.length - pnLen;
   const mask = crypto.createCipheriv('aes-128-ecb', keys.hp, null).update(packet.subarray(pnOffset + 4, pnOffset + 20));
-  packet[0] ^= mask[0]! & 0x0f;
-  for (let i = 0; i < pnLen; i++) packet[pnOffset + i] ^= mask[1 + i]!;
+  packet[0] = packet[0]! ^ (mask[0]! & 0x0f);
+  for (let i = 0; i < pnLen; i++) packet[pnOffset + i] = packet[pnOffset + i]! ^ mask[1 + i]!;
   return packet;
 }
 
@@ -46,7 +46,7 @@ test('decryptInitial opens a sealed client Initial and refuses one with a flippe
   assert.ok(opened !== null);
   assert.deepEqual(opened.frames, [{ offset: 0, data: hello }]);
   const broken = Buffer.from(packet);
-  broken[broken.length - 30] ^= 1;
+  broken[broken.length - 30] = broken[broken.length - 30]! ^ 1;
   assert.equal(decryptInitial(broken), null);
 });
 

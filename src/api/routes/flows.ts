@@ -16,6 +16,8 @@ const MAX_WINDOW_HOURS = 24 * 366 * 5;
 
 function tracking(ctx: AppContext): FlowTracking {
   if (ctx.flowTracking == null) throw new HttpError(503, 'FLOWS_OFF', 'flow tracking is off: start Net-Pulse with NETPULSE_FLOWS=on (it needs CAP_NET_ADMIN)');
+  const { flows } = ctx.flowTracking.status();
+  if (!flows.on) throw new HttpError(503, 'FLOWS_OFF', `flow tracking is off: ${flows.reason ?? 'not started'}`);
   return ctx.flowTracking;
 }
 
