@@ -65,6 +65,11 @@ export interface FlowFacts {
   dstPort: number;
   /** The name from the TLS SNI, or from a DNS answer for the server's address; null when none is known. */
   domain: string | null;
+  /**
+   * True when the name is only a DNS answer for the server's address (not the flow's own SNI): then a port
+   * rule wins over it (a resolver at an address that also serves a named site is still DNS).
+   */
+  domainFromAddress?: boolean;
 }
 
 /** A compiled table: suffix look-up by walking the name's labels (no scan of the rules). */
@@ -99,12 +104,13 @@ export function createClassifier(table: CategoryTable): Classifier {
   return {
     table,
     categoryOfDomain,
-    classify({ protocol, dstPort, domain }) {
+    classify({ protocol, dstPort, domain, domainFromAddress = false }) {
+      const byPort = portCategory(protocol, dstPort);
+      if (domainFromAddress && byPort !== null) return byPort;
       if (domain !== null) {
         const byName = categoryOfDomain(domain);
         if (byName !== null) return byName;
       }
-      const byPort = portCategory(protocol, dstPort);
       if (byPort !== null) return byPort;
       // A named web flow that the table does not list is browsing; a 443 flow without a name is unknown.
       if (dstPort === 443) return domain !== null ? 'web' : 'unknown';

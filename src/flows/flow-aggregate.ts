@@ -33,6 +33,8 @@ export interface Flow {
   replyPackets: bigint;
   category: TrafficCategory;
   domain: string | null;
+  /** The domain is a DNS answer for the server's address, not the flow's own server name. */
+  domainFromAddress: boolean;
   startedAtMs: number;
   endedAtMs: number | null;
   lastSeenMs: number;
@@ -162,7 +164,7 @@ export class FlowTable {
 
   /** Re-labels every active flow (after the category table changed). */
   relabelAll(): void {
-    for (const f of this.active.values()) f.category = this.options.classifier().classify({ protocol: f.protocol, dstPort: f.entry.orig.dstPort, domain: f.domain });
+    for (const f of this.active.values()) f.category = this.options.classifier().classify({ protocol: f.protocol, dstPort: f.entry.orig.dstPort, domain: f.domain, domainFromAddress: f.domainFromAddress });
   }
 
   activeFlows(): Flow[] {
@@ -203,6 +205,7 @@ export class FlowTable {
     if (label !== undefined) this.pendingLabels.delete(key);
     const fresh = label !== undefined && nowMs - label.atMs <= this.pendingLabelTtlMs;
     const domain = fresh ? label.domain : (this.options.domainOfAddress?.(e.orig.dst, nowMs) ?? null);
+    const domainFromAddress = !fresh && domain !== null;
     const protocol = protocolName(e.orig.protoNum);
     const startedAtMs = e.startNs !== null && e.startNs > 0n ? Number(e.startNs / 1_000_000n) : nowMs;
     const f: Flow = {
@@ -213,8 +216,9 @@ export class FlowTable {
       protocol,
       host,
       ...ZERO,
-      category: this.options.classifier().classify({ protocol, dstPort: e.orig.dstPort, domain }),
+      category: this.options.classifier().classify({ protocol, dstPort: e.orig.dstPort, domain, domainFromAddress }),
       domain,
+      domainFromAddress,
       startedAtMs,
       endedAtMs: null,
       lastSeenMs: nowMs,
@@ -227,6 +231,7 @@ export class FlowTable {
 
   private setDomain(f: Flow, domain: string): void {
     f.domain = domain;
+    f.domainFromAddress = false;
     f.category = this.options.classifier().classify({ protocol: f.protocol, dstPort: f.entry.orig.dstPort, domain });
   }
 

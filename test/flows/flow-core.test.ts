@@ -81,6 +81,8 @@ test('the classifier prefers the longest domain suffix, then ports, then web/unk
   assert.equal(c.classify({ protocol: 'tcp', dstPort: 443, domain: null }), 'unknown');
   assert.equal(c.classify({ protocol: 'udp', dstPort: 9999, domain: null }), 'other');
   assert.equal(c.classify({ protocol: 'tcp', dstPort: 443, domain: 'notyoutube.com' }), 'web', 'a suffix matches whole labels only');
+  assert.equal(c.classify({ protocol: 'udp', dstPort: 53, domain: 'zoom.us', domainFromAddress: true }), 'background', 'a port rule beats a name known only from DNS');
+  assert.equal(c.classify({ protocol: 'udp', dstPort: 53, domain: 'zoom.us' }), 'voice', 'the flow\'s own name wins');
 });
 
 test('validateCategoryTable names bad suffixes, duplicates and port ranges', () => {

@@ -68,9 +68,12 @@ dns.on('message', (msg, rinfo) => {
 dns.bind(53, dnsAddr);
 const server = tls.createServer({ key: fs.readFileSync(certDir + '/key.pem'), cert: fs.readFileSync(certDir + '/cert.pem') }, (s) => { s.on('data', (d) => s.write(d)); s.on('end', () => s.end()); s.on('error', () => {}); });
 server.listen(443, '0.0.0.0');
-const echo = dgram.createSocket('udp4');
-echo.on('message', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
-echo.bind(7777, '0.0.0.0');
+// One echo socket per address, so a reply leaves from the address the datagram came to (one flow, both ways).
+for (const addr of new Set(Object.values(table).concat(dnsAddr))) {
+  const echo = dgram.createSocket('udp4');
+  echo.on('message', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
+  echo.bind(7777, addr);
+}
 setTimeout(() => process.stdout.write('ready\\n'), 200);
 `;
 
