@@ -149,7 +149,7 @@ export async function createFlowsLab(t: TestContext, namesOf: (wan: (host: numbe
   let out = '';
   servers.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   servers.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor('the lab DNS and TLS servers', async () => (out.includes('ready') ? true : servers.exitCode !== null ? Promise.reject(new Error(out)) : undefined), { timeoutMs: 20_000, everyMs: 50 });
+  await waitFor('the lab DNS and TLS servers', async () => (out.includes('ready') ? true : servers.exitCode !== null ? Promise.reject(new Error(out)) : undefined), { timeoutMs: 120_000, everyMs: 100 });
 
   const node = async <T>(inNs: string, script: string, args: string[], options: { timeoutMs?: number } = {}): Promise<T> => {
     const file = path.join(tmp, `run-${Math.random().toString(36).slice(2)}.mjs`);
