@@ -62,11 +62,11 @@ test('flows API: active and recent flows, traffic by category to the byte, and t
   const recent = await s.get('/api/flows?state=recent&host=192.168.1.20&limit=10');
   assert.deepEqual(plain(recent.body.data).map((f: { dst_port: number; orig_bytes: number; category: string }) => [f.dst_port, f.orig_bytes, f.category]), [[3478, 5000, 'other'], [80, 170, 'web']]);
   const cats = plain((await s.get('/api/traffic/categories?time_window_hours=1')).body.data) as { category: string; bytes: number; flows: number }[];
-  // The baseline dump saw flow 1 at 1,000 B; after it, 70 + 1,100 more were counted.
-  assert.deepEqual(cats.find((c) => c.category === 'web'), { category: 'web', bytes: 70 + 1100, orig_bytes: 70, reply_bytes: 1100, packets: 0, flows: 1 });
+  // The baseline (at start) was empty, so flow 1 is new: all of its bytes count, once, through two dumps and its DESTROY.
+  assert.deepEqual(cats.find((c) => c.category === 'web'), { category: 'web', bytes: 170 + 2000, orig_bytes: 170, reply_bytes: 2000, packets: 7, flows: 1 });
   ft.flush();
   const again = (await s.get('/api/traffic/categories?time_window_hours=1')).body.data as { category: string; bytes: number }[];
-  assert.equal(Number(again.find((c) => c.category === 'web')?.bytes), 1170, 'the same after the rows are written');
+  assert.equal(Number(again.find((c) => c.category === 'web')?.bytes), 2170, 'the same after the rows are written');
 
   assert.equal((await s.get('/api/flows?host=not-an-ip')).body.code, 'INVALID_HOST');
   const table = await s.get('/api/config/categories');
@@ -76,7 +76,7 @@ test('flows API: active and recent flows, traffic by category to the byte, and t
   assert.equal(bad.status, 400);
   assert.equal(bad.body.code, 'INVALID_CATEGORY_TABLE');
   assert.equal((await s.get('/api/config/categories')).body.custom, false, 'a refused table changes nothing');
-  const put = await s.put('/api/config/categories', { domains: [{ suffix: 'example.net', category: 'video' }], ports: [{ protocol: 'udp', port: 3478, category: 'voice' }] });
+  const put = await s.put('/api/config/categories', { domains: [{ suffix: 'example.net', category: 'video' }], ports: [{ protocol: 'tcp', port: 3478, category: 'voice' }] });
   assert.equal(put.status, 200);
   assert.equal(put.body.custom, true);
   fake.destroy(entry(3, '198.51.100.8', 3478, 1n, 1n));
