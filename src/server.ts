@@ -254,6 +254,11 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
       logger.error({ err }, 'QoS could not start');
     }
   }
+  // Flows and classification (issue #9): loaded only when turned on, so with it off nothing of it is in memory.
+  if (config.flows.enabled) {
+    const { startFlowTracking } = await import('./flows/flow-service.js');
+    ctx.flowTracking = await startFlowTracking({ config, db, logger, now });
+  }
 
   const app = await buildApp(ctx, { logger });
   try {
@@ -263,6 +268,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     await ctx.qos?.close();
     clearInterval(pruneTimer);
     await flows?.close();
+    await ctx.flowTracking?.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`port ${config.port} on ${config.host} is already in use: stop the other program or set NETPULSE_PORT`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new StartupError(`cannot listen on ${config.host}: no such address on this machine (NETPULSE_HOST)`);
@@ -303,7 +309,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         clearInterval(pruneTimer);
         live.close();
         await collector.shutdown({ timeoutMs: 1000 });
-        const peers = Promise.all([app.close(), flows?.close(), ctx.qos?.close(), mqtt?.close(), alerts.close(), ruleAlerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
+        const peers = Promise.all([app.close(), flows?.close(), ctx.flowTracking?.close(), ctx.qos?.close(), mqtt?.close(), alerts.close(), ruleAlerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
         if (!(await settleWithin(peers, left()))) logger.warn({ budgetMs: SHUTDOWN_BUDGET_MS }, 'stopping: some connections did not close in time; leaving them');
         try {
           db.close();

@@ -18,6 +18,7 @@ import { registerConfigRoutes } from './routes/config.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerExportRoutes } from './routes/export.js';
 import { registerForecastRoutes } from './routes/forecast.js';
+import { registerFlowRoutes } from './routes/flows.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerHostRoutes } from './routes/hosts.js';
 import { registerInterfaceRoutes } from './routes/interfaces.js';
@@ -159,6 +160,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerHostRoutes(app, ctx);
   registerQosRoutes(app, ctx);
   registerForecastRoutes(app, ctx);
+  registerFlowRoutes(app, ctx);
 
   const indexHtml = path.join(ctx.config.frontendDir, 'index.html');
   const hasDashboard = fs.existsSync(indexHtml);

@@ -6,6 +6,7 @@ import type { LiveMonitor } from '../collector/live.js';
 import type { Config } from '../config/config.js';
 import type { FlowsFeature } from '../flows/index.js';
 import type { QosService } from '../qos/qos-service.js';
+import type { FlowTracking } from '../flows/flow-service.js';
 import type { AlertsService } from '../services/alerts-service.js';
 import type { InterfacesService } from '../services/interfaces-service.js';
 import type { SettingsService } from '../services/settings-service.js';
@@ -52,4 +53,6 @@ export interface AppContext {
   qosUnavailableReason?: string | null;
   /** Alert rules beyond the data cap (issue #12); undefined where a test builds the app without them. */
   ruleAlerts?: RuleAlertsService;
+  /** Flows and classification (issue #9); null/absent unless NETPULSE_FLOWS=on. */
+  flowTracking?: FlowTracking | null;
 }

@@ -71,7 +71,7 @@ export async function startFlows(deps: FlowsDeps): Promise<FlowsFeature> {
   const probe = probeFlows(config.procRoot);
   const mode: FlowsMode = probe.forwarding ? 'router' : 'host';
   const capabilities = { net_admin: probe.netAdmin, nft: probe.runner?.kind ?? null, forwarding: probe.forwarding };
-  const otherHalf = 'not part of this build yet';
+  const otherHalf = 'flow tracking has not started';
   const parts: FlowsStatus['parts'] = {
     hosts: { on: false, reason: '' },
     flows: { on: false, reason: otherHalf },

@@ -59,7 +59,13 @@ export function registerHostRoutes(app: App, ctx: AppContext): void {
   app.get(
     '/api/flows/status',
     { schema: { tags, summary: 'Which part of per-host totals, flows and classification is on, and why a part is off', response: { 200: FlowsStatusSchema } } },
-    async () => ctx.flows?.status() ?? flowsOffStatus(),
+    async () => {
+      const status = ctx.flows?.status() ?? flowsOffStatus();
+      // The flows and classification half (src/flows/flow-service.ts) reports its own parts.
+      const tracking = ctx.flowTracking?.status();
+      if (tracking === undefined) return status;
+      return { ...status, parts: { ...status.parts, flows: { on: tracking.flows.on, reason: tracking.flows.reason ?? '' }, classify: { on: tracking.classify.on, reason: tracking.classify.reason ?? '' } } };
+    },
   );
 
   app.get(

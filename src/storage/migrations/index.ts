@@ -4,6 +4,7 @@ import { sql as monitoredTotals } from './003-monitored-totals.js';
 import { sql as counterGaps } from './004-counter-gaps.js';
 import { sql as hosts } from './005-hosts.js';
 import { ruleAlertsSql, sql as imports } from './007-imports.js';
+import { sql as flows } from './006-flows.js';
 
 export interface Migration {
   version: number;
@@ -18,5 +19,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'monitored-totals', sql: monitoredTotals },
   { version: 4, name: 'counter-gaps', sql: counterGaps },
   { version: 5, name: 'hosts', sql: hosts },
+  { version: 6, name: 'flows', sql: flows },
   { version: 7, name: 'imports-and-alert-rules', sql: imports + ruleAlertsSql },
 ];

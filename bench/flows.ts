@@ -1,0 +1,190 @@
+/**
+ * Flows benchmark (issue #9): run as root. It re-runs itself inside a fresh network namespace
+ * (np9f-bench-<pid>) so it reads only that namespace's conntrack, inserts entries with `conntrack -I`, and
+ * measures: the ctnetlink dump of 2,000 entries (+ the flow table's work), the classification cost per flow
+ * (a DNS answer + a ClientHello split over two segments), the CPU and RSS that flow tracking adds with
+ * 1,000 active flows, and the history database's growth at 100,000 flows a day.
+ *   npm run bench:flows
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import dnsPacket from 'dns-packet';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/config.js';
+import { DEFAULT_CATEGORY_TABLE, createClassifier } from '../src/flows/categories.js';
+import { createCidrMatcher } from '../src/flows/cidr.js';
+import { openConntrack } from '../src/flows/conntrack.js';
+import { FlowTable, hourOf } from '../src/flows/flow-aggregate.js';
+import { createFlowHistoryRepo } from '../src/flows/flow-history-repo.js';
+import { startFlowTracking } from '../src/flows/flow-service.js';
+import { PacketClassifier } from '../src/flows/packet-classifier.js';
+import { openDatabase } from '../src/storage/db.js';
+import { clientHelloRecords } from '../test/helpers/tls-hello.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function insertEntries(n: number, offset = 0): void {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = i + offset;
+    lines.push(`-I -p tcp -s 10.91.${(k >> 8) & 255}.${k & 255} -d 10.92.0.2 --sport ${20000 + (k % 40000)} --dport 443 --state ESTABLISHED -t 600 -u ASSURED`);
+  }
+  // conntrack -f? no: one process per entry is slow but bounded (n ≤ 2,000).
+  for (const l of lines) execFileSync('conntrack', l.split(' '), { stdio: 'ignore' });
+}
+
+async function inside(pureOnly = false): Promise<void> {
+  const out: string[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'np9f-bench-'));
+  if (!pureOnly) await kernelParts(out, dir);
+  pureParts(out, dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+async function kernelParts(out: string[], dir: string): Promise<void> {
+  execFileSync('sysctl', ['-qw', 'net.netfilter.nf_conntrack_acct=1']);
+  // 1. Dump cost with 2,000 entries.
+  insertEntries(2000);
+  const ct = await openConntrack();
+  const classifier = createClassifier(DEFAULT_CATEGORY_TABLE);
+  const dumpMs: number[] = [];
+  const tableMs: number[] = [];
+  let entries = 0;
+  const table = new FlowTable({ classifier: () => classifier, isLan: createCidrMatcher(['10.91.0.0/16']) });
+  for (let i = 0; i < 40; i++) {
+    const t0 = performance.now();
+    const list = await ct.dump();
+    const t1 = performance.now();
+    table.applyDump(list, Date.now());
+    tableMs.push(performance.now() - t1);
+    dumpMs.push(t1 - t0);
+    entries = list.length;
+  }
+  ct.close();
+  out.push(`| conntrack dump over ctnetlink, ${entries} entries (median of 40) | ${median(dumpMs).toFixed(2)} ms |`);
+  out.push(`| flow table update for that dump (deltas, labels, hour rows) | ${median(tableMs).toFixed(2)} ms |`);
+
+  // 3. CPU and RSS added with 1,000 active flows: flow tracking on its default 5 s dumps for 60 s.
+  execFileSync('conntrack', ['-F'], { stdio: 'ignore' });
+  insertEntries(1000, 5000);
+  const db = openDatabase(path.join(dir, 'b.db'));
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  const config = loadConfig({ NETPULSE_FLOWS: 'on', NETPULSE_CLASSIFY: 'on', NETPULSE_LAN_CIDRS: '10.91.0.0/16', NETPULSE_DB_PATH: path.join(dir, 'b.db') });
+  const ft = await startFlowTracking({ config, db, logger: pino({ level: 'silent' }), now: Date.now });
+  const u0 = process.cpuUsage();
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, 60_000));
+  const used = process.cpuUsage(u0);
+  const wallMs = performance.now() - w0;
+  global.gc?.();
+  const rss1 = process.memoryUsage().rss;
+  const st = ft.status();
+  await ft.close();
+  db.close();
+  out.push(`| flow tracking with ${st.active_flows} active flows, 60 s (${st.dump.dumps} dumps, interval ${st.dump.interval_ms} ms) | ${(((used.user + used.system) / 1000 / wallMs) * 100).toFixed(3)} % of a core, RSS +${((rss1 - rss0) / 1048576).toFixed(1)} MiB (module load included) |`);
+
+}
+
+function pureParts(out: string[], dir: string): void {
+  // 2. Classification per flow: one DNS answer + a 2-segment ClientHello, through the packet path.
+  const pc = new PacketClassifier({ onDns: () => undefined, onServerName: () => undefined });
+  const dns = dnsPacket.encode({ type: 'response', id: 1, questions: [{ type: 'A', name: 'rr3.googlevideo.com' }], answers: [{ type: 'A', name: 'rr3.googlevideo.com', ttl: 60, data: '142.250.1.1' }] });
+  const ipv4 = (proto: number, sport: number, dport: number, l4: Buffer, payload: Buffer) => {
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(20 + l4.length + payload.length, 2);
+    ip[9] = proto;
+    Buffer.from([10, 91, 0, 5]).copy(ip, 12);
+    Buffer.from([142, 250, 1, 1]).copy(ip, 16);
+    l4.writeUInt16BE(sport, 0);
+    l4.writeUInt16BE(dport, 2);
+    return Buffer.concat([ip, l4, payload]);
+  };
+  const hello = clientHelloRecords({ serverName: 'rr3.googlevideo.com', sniLast: true });
+  const tcp = (seq: number, payload: Buffer, port: number) => {
+    const h = Buffer.alloc(20);
+    h.writeUInt32BE(seq, 4);
+    h[12] = 0x50;
+    h[13] = 0x18;
+    return ipv4(6, port, 443, h, payload);
+  };
+  const flows = 20_000;
+  const packets: Buffer[][] = [];
+  for (let i = 0; i < flows; i++) {
+    const port = 1024 + (i % 60000);
+    packets.push([ipv4(17, 53, 40000, Buffer.alloc(8), dns), tcp(1000 + i, hello.subarray(0, 1448), port), tcp(1000 + i + 1448, hello.subarray(1448), port)]);
+  }
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const p of packets) for (const b of p) pc.handle(b, 0);
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  out.push(`| classification per flow (a DNS answer + a ${hello.length} B ClientHello in 2 segments), ${flows} flows | ${((wall * 1000) / flows).toFixed(1)} µs wall, ${((cpu.user + cpu.system) / flows).toFixed(1)} µs CPU (${pc.stats.names} names) |`);
+
+  // 4. History growth at 100,000 flows a day: 40 hosts, each hour's domains folded to the top 20 per host.
+  const hdb = openDatabase(path.join(dir, 'h.db'));
+  const repo = createFlowHistoryRepo(hdb);
+  const domains = Array.from({ length: 400 }, (_, i) => `site${i}.example.com`);
+  const cats = ['video', 'web', 'voice', 'file', 'background', 'other', 'unknown'] as const;
+  const day0 = hourOf(Date.UTC(2026, 0, 1));
+  let seed = 1;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const days = 7;
+  for (let d = 0; d < days; d++) {
+    for (let h = 0; h < 24; h++) {
+      const rows = new Map<string, { bucketStartSec: number; host: string; category: (typeof cats)[number]; domain: string; origBytes: bigint; replyBytes: bigint; origPackets: bigint; replyPackets: bigint; flows: number }>();
+      const bucket = day0 + (d * 24 + h) * 3600;
+      for (let f = 0; f < Math.round(100_000 / 24); f++) {
+        const host = `10.91.0.${1 + Math.floor(rnd() * 40)}`;
+        const domain = domains[Math.floor(rnd() ** 2 * domains.length)]!;
+        const category = cats[domain.length % cats.length]!;
+        const key = `${host}|${category}|${domain}`;
+        const r = rows.get(key) ?? { bucketStartSec: bucket, host, category, domain, origBytes: 0n, replyBytes: 0n, origPackets: 0n, replyPackets: 0n, flows: 0 };
+        r.origBytes += BigInt(Math.floor(rnd() * 100_000));
+        r.replyBytes += BigInt(Math.floor(rnd() * 1_000_000));
+        r.origPackets += 10n;
+        r.replyPackets += 20n;
+        r.flows++;
+        rows.set(key, r);
+      }
+      repo.add([...rows.values()]);
+      repo.foldHours(bucket + 3600, 20);
+    }
+  }
+  hdb.pragma('wal_checkpoint(TRUNCATE)');
+  hdb.exec('VACUUM');
+  const size = fs.statSync(path.join(dir, 'h.db')).size;
+  const emptyDb = openDatabase(path.join(dir, 'e.db'));
+  emptyDb.close();
+  const base = fs.statSync(path.join(dir, 'e.db')).size;
+  out.push(`| history at 100,000 flows/day (40 hosts, 400 domains, top 20 per host and hour) | ${repo.rowCount() / days} rows/day, ${((size - base) / days / 1024).toFixed(0)} KiB/day; 7 days of names ≈ ${((size - base) / 1048576).toFixed(1)} MiB |`);
+  hdb.close();
+}
+
+if (process.argv[2] === '--inside') {
+  await inside();
+} else if (process.argv[2] === '--pure') {
+  // No root: only the classification cost and the history growth.
+  console.log('| measure | result |\n|---|---|');
+  await inside(true);
+} else {
+  if (process.getuid?.() !== 0) {
+    console.error('bench:flows needs root (it creates a network namespace)');
+    process.exit(1);
+  }
+  const ns = `np9f-bench-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, '--inside'], { encoding: 'utf8', timeout: 300_000 });
+    console.log(`Flows benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.versions.node}\n`);
+    console.log('| measure | result |\n|---|---|');
+    process.stdout.write(out);
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+}
