@@ -29,8 +29,9 @@ export function withDefaultsOptional<T>(schema: T): T {
 export function makeDefaultedParamsOptional(app: FastifyInstance): void {
   app.addHook('onRoute', (route: RouteOptions) => {
     if (route.schema === undefined) return;
-    route.schema.querystring = withDefaultsOptional(route.schema.querystring);
-    route.schema.headers = withDefaultsOptional(route.schema.headers);
+    // Only where a schema is given: a key set to undefined makes Fastify warn that the schema is missing.
+    if (route.schema.querystring !== undefined) route.schema.querystring = withDefaultsOptional(route.schema.querystring);
+    if (route.schema.headers !== undefined) route.schema.headers = withDefaultsOptional(route.schema.headers);
   });
 }
 

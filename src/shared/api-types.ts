@@ -346,6 +346,8 @@ export interface ApiScenarioSkill {
   typical_week_error_percent: number;
   last_7_days_pace_error_percent: number;
   origins: number;
+}
+
 /** GET /api/alerts/rules: alerts of the alert rules (issue #12), newest event first. */
 export interface ApiRuleAlert {
   id: number;
