@@ -68,11 +68,10 @@ export function readingOfElements(elements: readonly SetElement[], prev: Counter
 /** From the previous state and a listing's elements to the bytes each address received and sent in between. */
 export function computeHostDeltas(prev: CounterState | null, elements: readonly SetElement[], timeMs: number, bootId: string | null): HostDeltaResult {
   const reading = readingOfElements(elements, prev, timeMs, bootId);
-  // An element missing from this listing timed out: drop it before the interface maths, which would otherwise
-  // remember it as a vanished interface (and take a new element with the same generation for it, renamed).
-  const present = new Set(reading.interfaces.map((i) => i.name));
-  const kept = prev === null ? null : { ...prev, interfaces: new Map([...prev.interfaces].filter(([name]) => present.has(name))) };
-  const result = computeDeltas(kept, reading);
+  const result = computeDeltas(prev, reading);
+  // An element missing from this listing timed out: forget it (the interface maths would remember it as a
+  // vanished interface and carry on from its old counters when it comes back), so it returns from zero.
+  for (const [name, state] of result.next.interfaces) if (state.seenAtMs !== undefined) result.next.interfaces.delete(name);
   const byAddress = new Map<string, HostDelta>();
   for (const d of result.deltas) {
     if (isZeroDelta(d.counters)) continue;
