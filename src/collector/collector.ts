@@ -9,8 +9,8 @@ import type { CounterGap, GapsRepo } from '../storage/gaps-repo.js';
 import type { RunsRepo } from '../storage/runs-repo.js';
 import type { StateRepo } from '../storage/state-repo.js';
 import type { TrafficRepo, TrafficSample } from '../storage/traffic-repo.js';
-import { COUNTER_FIELDS, type CounterSource, type RawCounters } from './counter-source.js';
-import { MAX_STORED_DELTA, computeDeltas, isZeroDelta, type InterfaceDelta } from './deltas.js';
+import { COUNTER_FIELDS, type CounterReading, type CounterSource, type RawCounters } from './counter-source.js';
+import { MAX_STORED_DELTA, computeDeltas, isZeroDelta, type CounterState, type InterfaceDelta, type InterfaceState } from './deltas.js';
 import { settleWithin, startBudget } from '../shared/deadline.js';
 import { createAlignedTimer, systemClock, type Clock } from './scheduler.js';
 import { createWriteBuffer } from './write-buffer.js';
@@ -64,6 +64,20 @@ export interface CollectorStats {
   recentDurationsUs: readonly number[];
 }
 
+/**
+ * An interface's counters from a link message (rtnetlink RTM_NEWLINK / RTM_DELLINK, link-events.ts): the
+ * last ones the kernel had for a device going down or away, which no poll will ever read again.
+ */
+export interface LinkCounters {
+  ifindex: number;
+  counters: RawCounters;
+  /** RTM_DELLINK: the device left this namespace (deleted, or moved to another namespace). */
+  gone: boolean;
+  /** Wall-clock and monotonic ms when the message was received. */
+  timeMs: number;
+  monoMs: number;
+}
+
 export interface Collector {
   start(intervalSec: number): void;
   stop(): void;
@@ -81,7 +95,28 @@ export interface Collector {
   shutdown(options?: { timeoutMs?: number }): Promise<void>;
   /** Commits the polls that wait for the next commit (before a read that must include them). */
   flush(): void;
+  /**
+   * Counts the traffic an interface carried between the last reading and a link message's counters, through
+   * the same delta rules, state and write path as a poll (so it is counted once, also across a restart).
+   * Chained with the polls; never throws.
+   */
+  noteLinkCounters(link: LinkCounters): Promise<void>;
   stats(): CollectorStats;
+}
+
+/** How long the last state of an interface replaced by a re-created one is kept for its late DELLINK. */
+const REPLACED_KEEP_MS = 60_000;
+
+/** Each counter's larger value: a link message of a device being unlinked lacks some (see linkCounters). */
+function maxCounters(a: RawCounters, b: RawCounters): RawCounters {
+  let out: RawCounters | null = null;
+  for (const f of COUNTER_FIELDS) {
+    if (b[f] > a[f]) {
+      out ??= { ...a };
+      out[f] = b[f];
+    }
+  }
+  return out ?? a;
 }
 
 const DURATION_WINDOW = 120;
@@ -153,11 +188,27 @@ export function createCollector(deps: CollectorDeps): Collector {
     const stateMonoMs = writes.stateMonoMs();
     const monotonicElapsedMs = stateMonoMs === null || rebooted ? null : readMonoMs - stateMonoMs;
     const result = computeDeltas(state, reading, { speedMbps: deps.speedMbps, bootTimeMs, monotonicElapsedMs });
+    rememberReplaced(state, result.deltas, stateMonoMs);
+    const { samples, gaps, spanStartMs } = samplesOf(result.deltas, reading.timeMs);
+    if (result.clockWentBack) deps.logger.warn('the clock went back; bytes kept, no rate for this sample');
+    // The state advances on disk only with the commit of these samples (write-buffer.ts).
+    writes.add({ samples, gaps, state: result.next, spanStartSec: toSeconds(spanStartMs), pollSec: toSeconds(reading.timeMs), monoMs: readMonoMs }, commitNow);
+    const durationUs = Number(process.hrtime.bigint() - t0) / 1000;
+    durations.push(durationUs);
+    if (durations.length > DURATION_WINDOW) durations.shift();
+    polls++;
+    lastPollAtMs = reading.timeMs;
+    lastError = null;
+    return { atMs: reading.timeMs, baseline: result.baseline, samples, durationUs };
+  }
+
+  /** The samples and gaps of a reading's deltas (monitored interfaces only), logged as the rules say. */
+  function samplesOf(deltas: readonly InterfaceDelta[], readingTimeMs: number): { samples: TrafficSample[]; gaps: CounterGap[]; spanStartMs: number } {
     const monitored = deps.monitored();
     const samples: TrafficSample[] = [];
     const gaps: CounterGap[] = [];
-    let spanStartMs = reading.timeMs;
-    for (const d of result.deltas) {
+    let spanStartMs = readingTimeMs;
+    for (const d of deltas) {
       if (!monitored.has(d.name)) continue;
       spanStartMs = Math.min(spanStartMs, d.startMs);
       if (d.reason === 'implausible') {
@@ -173,23 +224,81 @@ export function createCollector(deps: CollectorDeps): Collector {
       const sample: TrafficSample = { interfaceName: d.name, startSec: toSeconds(d.startMs), endSec: toSeconds(d.endMs), counters: d.counters };
       const problem = unstorableReason(sample);
       if (problem !== null) {
-        const pollSec = toSeconds(reading.timeMs);
+        const pollSec = toSeconds(readingTimeMs);
         gaps.push({ interfaceName: d.name, startSec: pollSec, endSec: pollSec, reason: 'unstorable', detail: { problem, counters: countersText(d.counters) } });
         deps.logger.warn({ interface: d.name, problem }, 'a delta that cannot be stored: nothing counted for this interval, the new reading is the baseline; the other interfaces are stored');
         continue;
       }
       samples.push(sample);
     }
-    if (result.clockWentBack) deps.logger.warn('the clock went back; bytes kept, no rate for this sample');
-    // The state advances on disk only with the commit of these samples (write-buffer.ts).
-    writes.add({ samples, gaps, state: result.next, spanStartSec: toSeconds(spanStartMs), pollSec: toSeconds(reading.timeMs), monoMs: readMonoMs }, commitNow);
-    const durationUs = Number(process.hrtime.bigint() - t0) / 1000;
-    durations.push(durationUs);
-    if (durations.length > DURATION_WINDOW) durations.shift();
-    polls++;
-    lastPollAtMs = reading.timeMs;
-    lastError = null;
-    return { atMs: reading.timeMs, baseline: result.baseline, samples, durationUs };
+    return { samples, gaps, spanStartMs };
+  }
+
+  /**
+   * Interfaces a poll found re-created (new ifindex), by their old ifindex: their last state, for a DELLINK
+   * of the old device that is handled only after that poll (the event loop ran the poll first). Not persisted:
+   * after a restart such a message is not counted (bytes lost, never counted twice).
+   */
+  const replaced = new Map<number, { name: string; entry: InterfaceState; timeMs: number; monoMs: number | null }>();
+
+  function rememberReplaced(prev: CounterState | null, deltas: readonly InterfaceDelta[], prevMonoMs: number | null): void {
+    for (const [ifindex, r] of replaced) if (clock.now() - r.timeMs > REPLACED_KEEP_MS || replaced.size > 64) replaced.delete(ifindex);
+    if (prev === null) return;
+    for (const d of deltas) {
+      if (d.reason !== 'recreated') continue;
+      const entry = prev.interfaces.get(d.name);
+      if (entry?.ifindex == null) continue;
+      replaced.set(entry.ifindex, { name: d.name, entry, timeMs: entry.seenAtMs ?? prev.timeMs, monoMs: entry.seenAtMs === undefined ? prevMonoMs : null });
+    }
+  }
+
+  function applyLinkCounters(link: LinkCounters): void {
+    const state = writes.state();
+    if (state === null) return;
+    // The ifindex is the device: its name may have changed since the last poll (the history keeps the old one).
+    let name: string | null = null;
+    let entry: InterfaceState | undefined;
+    for (const [n, s] of state.interfaces) {
+      if (s.ifindex === link.ifindex) {
+        name = n;
+        entry = s;
+        break;
+      }
+    }
+    let sinceMs: number;
+    let sinceMonoMs: number | null;
+    const old = name === null ? replaced.get(link.ifindex) : undefined;
+    if (name !== null && entry !== undefined) {
+      sinceMs = entry.seenAtMs ?? state.timeMs;
+      sinceMonoMs = entry.seenAtMs === undefined ? writes.stateMonoMs() : null;
+    } else if (old !== undefined) {
+      ({ name, entry } = old);
+      sinceMs = old.timeMs;
+      sinceMonoMs = old.monoMs;
+      replaced.delete(link.ifindex);
+    } else {
+      return; // not a device we have a reading of: the next poll counts it from zero, as any new one
+    }
+    // A counter below the last reading is one the message does not carry (a veth's rx once its pair is
+    // unlinked reads 0): it keeps its value and counts nothing, rather than pass for a reset.
+    const counters = maxCounters(entry.counters, link.counters);
+    if (counters === entry.counters && !(link.gone && old === undefined && entry.seenAtMs === undefined)) return;
+    const prev: CounterState = { timeMs: sinceMs, bootId: state.bootId, interfaces: new Map([[name, { ifindex: link.ifindex, counters: entry.counters }]]) };
+    const reading: CounterReading = { timeMs: link.timeMs, bootId: state.bootId, interfaces: [{ name, ifindex: link.ifindex, counters }], failures: [] };
+    const result = computeDeltas(prev, reading, { speedMbps: deps.speedMbps, monotonicElapsedMs: sinceMonoMs === null ? null : link.monoMs - sinceMonoMs });
+    const { samples, gaps, spanStartMs } = samplesOf(result.deltas, link.timeMs);
+    let next = state;
+    if (old === undefined) {
+      // Same state otherwise (other interfaces keep the poll's reading); a device that left is remembered
+      // with these counters, as last read now: back with the same ifindex it carries on from them.
+      const interfaces = new Map(state.interfaces);
+      interfaces.set(name, link.gone ? { ifindex: link.ifindex, counters, seenAtMs: link.timeMs } : { ifindex: link.ifindex, counters });
+      next = { timeMs: state.timeMs, bootId: state.bootId, interfaces };
+    }
+    if (samples.length > 0) deps.logger.info({ interface: name, ifindex: link.ifindex, gone: link.gone }, 'counted the traffic up to a link message');
+    // A device that went away commits at once: its counters exist nowhere else any more.
+    writes.add({ samples, gaps, state: next, spanStartSec: toSeconds(Math.min(spanStartMs, link.timeMs)), pollSec: toSeconds(Math.max(link.timeMs, state.timeMs)), monoMs: writes.stateMonoMs() }, link.gone);
+    if (link.gone && !timer.running) closeRun();
   }
 
   function poll(commitNow: boolean): Promise<PollResult | null> {
@@ -244,6 +353,13 @@ export function createCollector(deps: CollectorDeps): Collector {
     },
     flush() {
       writes.flush();
+    },
+    noteLinkCounters(link) {
+      const run = chain.then(() => applyLinkCounters(link)).catch((err: unknown) => {
+        deps.logger.warn({ err: err instanceof Error ? err.message : String(err), ifindex: link.ifindex }, 'counting a link message failed; the next poll counts from the last committed reading');
+      });
+      chain = run;
+      return run;
     },
     stats() {
       return {

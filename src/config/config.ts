@@ -53,6 +53,8 @@ export interface Config {
   flows: FlowsConfig;
   /** NETPULSE_QOS=on: QoS may change the machine's qdiscs and nftables (issue #10). Default off. */
   qosEnabled: boolean;
+  /** NETPULSE_LINK_EVENTS (default on): listen to rtnetlink link events on Linux (issue #8). */
+  linkEvents: boolean;
   /** Publishing to an MQTT broker with Home Assistant discovery (NETPULSE_MQTT_*); null: off. */
   mqtt: MqttConfig | null;
   /** Where rule alerts go besides NETPULSE_ALERT_WEBHOOK_URL (issue #12). */
@@ -428,6 +430,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       dumpIntervalSec: readInt(env, 'NETPULSE_FLOW_DUMP_SEC', 5, 1, 300),
     },
     qosEnabled: readOnOff(env, 'NETPULSE_QOS'),
+    linkEvents: env.NETPULSE_LINK_EVENTS?.trim() ? readOnOff(env, 'NETPULSE_LINK_EVENTS') : true,
     mqtt: readMqtt(env),
     monitorInterfaces: readInterfaceList(env, 'NETPULSE_INTERFACES'),
     alertChannels: { ntfyUrl: readHttpUrl(env, 'NETPULSE_ALERT_NTFY_URL'), template: readTemplate(env) },
