@@ -18,6 +18,7 @@ import { registerConfigRoutes } from './routes/config.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerExportRoutes } from './routes/export.js';
 import { registerForecastRoutes } from './routes/forecast.js';
+import { registerGapRoutes } from './routes/gaps.js';
 import { registerFlowRoutes } from './routes/flows.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerHostRoutes } from './routes/hosts.js';
@@ -150,6 +151,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerInterfaceRoutes(app, ctx);
   registerConfigRoutes(app, ctx);
   registerTrafficRoutes(app, ctx);
+  registerGapRoutes(app, ctx);
   registerExportRoutes(app, ctx);
   registerSystemRoutes(app, ctx);
   registerMetricsRoutes(app, ctx);
