@@ -37,6 +37,7 @@ import {
   parseTraffic,
   parseUsage,
 } from './parse';
+import { gapsPath, parseGaps } from './gaps';
 import { hostTrafficPath, hostsPath, parseFlowsStatus, parseHosts } from './hosts';
 import { parseQosApply, parseQosClasses, parseQosConfirm, parseQosView, type QosConfig } from '../qos/qos-api';
 
@@ -194,6 +195,7 @@ export function createApiClient(deps: ApiClientDeps) {
       request('/api/config/monitored_interfaces', parseMonitored, { method: 'POST', body: names }),
     getTraffic: (query: TrafficQuery, signal?: AbortSignal): Promise<ApiTrafficResponse> =>
       request(trafficPath(query), parseTraffic, { signal }),
+    getGaps: (windowHours: number, interfaceName: string | null, signal?: AbortSignal) => request(gapsPath(windowHours, interfaceName), parseGaps, { signal }),
     getCollectionInterval: (signal?: AbortSignal): Promise<ApiCollectionInterval> =>
       request('/api/config/collection-interval', parseCollectionInterval, { signal }),
     saveCollectionInterval: (intervalSeconds: number): Promise<ApiCollectionInterval> =>

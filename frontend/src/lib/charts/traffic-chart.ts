@@ -18,7 +18,9 @@ import {
 import type { ForecastRatePoint } from '../format/forecast';
 import { buildTimeTicks, formatBucketSpan } from '../format/time';
 import { formatBytes, formatExact, formatExactRate, formatRate, pickRateScale, type UnitPrefs } from '../format/units';
+import type { TrafficGap } from '../api/gaps';
 import { applyChartTheme, baseChartOptions, plainAxis, tooltipBox, valueAxis, type ChartColors } from './chart-theme';
+import { gapMarksPlugin, gapRanges, type GapRange } from './gap-marks';
 import { isolatedPoints, maxRate, type RatePoint, type TrafficSeries } from './series';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Filler);
@@ -29,7 +31,12 @@ export interface TrafficChartView {
   colors: ChartColors;
   /** The next hours after the window (dashed, with the 80 % band); empty: none. */
   forecast?: readonly ForecastRatePoint[];
+  /** Intervals that could not be counted (GET /api/traffic/gaps): shaded; empty: none. */
+  gaps?: readonly TrafficGap[];
 }
+
+/** Gap marks: a translucent red, visible on both themes under the lines. */
+const GAP_COLOR = 'rgba(220, 60, 60, 0.16)';
 
 /** Dataset indexes: the measured lines, the two bands (low, high filled to low), the dashed forecasts. */
 const RX = 0;
@@ -53,6 +60,7 @@ export function createTrafficChart(canvas: HTMLCanvasElement, initial: TrafficCh
   let points: RatePoint[] = [];
   let isolated: boolean[][] = [[], []];
   let tickLabels = new Map<number, string>();
+  let gaps: GapRange[] = [];
 
   const dataset = (index: 0 | 1, label: string): ChartDataset<'line', XY[]> => ({
     label,
@@ -96,6 +104,7 @@ export function createTrafficChart(canvas: HTMLCanvasElement, initial: TrafficCh
 
   const chart = new Chart<'line', XY[]>(canvas, {
     type: 'line',
+    plugins: [gapMarksPlugin(() => gaps, GAP_COLOR)],
     data: {
       datasets: [
         dataset(0, 'Download'),
@@ -215,6 +224,8 @@ export function createTrafficChart(canvas: HTMLCanvasElement, initial: TrafficCh
       x.min = Math.min(series.startMs, firstStart);
       x.max = forecast.length > 0 ? forecast[forecast.length - 1]!.startMs + 3_600_000 : series.endMs;
     }
+    // At least half a bucket wide, so that a one-second gap shows on a long window.
+    gaps = gapRanges(next.gaps ?? [], series.startMs, series.endMs, (series.bucketSeconds * 1000) / 2);
     applyChartTheme(chart, colors, scale.label);
     chart.update('none');
   }
