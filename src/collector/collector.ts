@@ -70,6 +70,8 @@ export interface CollectorStats {
  */
 export interface LinkCounters {
   ifindex: number;
+  /** The device's name in the message (IFLA_IFNAME), when it has one. */
+  name: string | null;
   counters: RawCounters;
   /** RTM_DELLINK: the device left this namespace (deleted, or moved to another namespace). */
   gone: boolean;
@@ -107,7 +109,7 @@ export interface Collector {
 /** How long the last state of an interface replaced by a re-created one is kept for its late DELLINK. */
 const REPLACED_KEEP_MS = 60_000;
 
-/** Each counter's larger value: a link message of a device being unlinked lacks some (see linkCounters). */
+/** Each counter's larger value: a link message of a device being unlinked lacks some (see applyLinkCounters). */
 function maxCounters(a: RawCounters, b: RawCounters): RawCounters {
   let out: RawCounters | null = null;
   for (const f of COUNTER_FIELDS) {
@@ -247,7 +249,7 @@ export function createCollector(deps: CollectorDeps): Collector {
     for (const d of deltas) {
       if (d.reason !== 'recreated') continue;
       const entry = prev.interfaces.get(d.name);
-      if (entry?.ifindex == null) continue;
+      if (entry === undefined || entry.ifindex === null) continue;
       replaced.set(entry.ifindex, { name: d.name, entry, timeMs: entry.seenAtMs ?? prev.timeMs, monoMs: entry.seenAtMs === undefined ? prevMonoMs : null });
     }
   }
@@ -256,13 +258,20 @@ export function createCollector(deps: CollectorDeps): Collector {
     const state = writes.state();
     if (state === null) return;
     // The ifindex is the device: its name may have changed since the last poll (the history keeps the old one).
+    // An ifindex can be reused: a remembered (vanished) device may share it with a present one. The entry
+    // of the message's name wins, then a present one, then a remembered one.
     let name: string | null = null;
     let entry: InterfaceState | undefined;
-    for (const [n, s] of state.interfaces) {
-      if (s.ifindex === link.ifindex) {
+    const named = link.name === null ? undefined : state.interfaces.get(link.name);
+    if (link.name !== null && named?.ifindex === link.ifindex) {
+      name = link.name;
+      entry = named;
+    } else {
+      for (const [n, s] of state.interfaces) {
+        if (s.ifindex !== link.ifindex || (entry !== undefined && s.seenAtMs !== undefined)) continue;
         name = n;
         entry = s;
-        break;
+        if (s.seenAtMs === undefined) break;
       }
     }
     let sinceMs: number;

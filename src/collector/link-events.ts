@@ -130,7 +130,7 @@ export function createLinkEventHandler(deps: LinkEventDeps): LinkEventHandler {
       deps.invalidate();
       const down = (m.flags & IFF_UP) === 0;
       if (m.counters !== null && (m.kind === 'del' || down)) {
-        void deps.collector.noteLinkCounters({ ifindex: m.ifindex, counters: m.counters, gone: m.kind === 'del', timeMs: now(), monoMs: monotonicMs() });
+        void deps.collector.noteLinkCounters({ ifindex: m.ifindex, name: m.name, counters: m.counters, gone: m.kind === 'del', timeMs: now(), monoMs: monotonicMs() });
       }
       if (m.kind === 'del') {
         known.delete(m.ifindex);

@@ -73,6 +73,7 @@ function setup(t: TestContext) {
   };
   const link = (ifindex: number, c: Partial<RawCounters>, gone = true): LinkCounters => ({
     ifindex,
+    name: 'veth0',
     counters: { rxBytes: 0n, txBytes: 0n, rxPackets: 0n, txPackets: 0n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n, ...c },
     gone,
     timeMs: clock.now,
