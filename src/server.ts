@@ -186,10 +186,11 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   });
   flushPending = () => collector.flush();
   // Link events (issue #8): Linux only, loaded only then, and only when the counters are the kernel's own.
+  const linkEventsOffReason = !config.linkEvents ? 'NETPULSE_LINK_EVENTS=off' : process.platform !== 'linux' ? 'not Linux' : options.source !== undefined || config.procRoot !== '/proc' ? 'the counters are not read from /proc (NETPULSE_PROC_ROOT)' : null;
   const linkEvents =
-    config.linkEvents && process.platform === 'linux' && options.source === undefined && config.procRoot === '/proc'
+    linkEventsOffReason === null
       ? (await import('./collector/link-events.js')).startLinkEvents({ collector, invalidate: () => interfaces.invalidate(), logger })
-      : null;
+      : { on: false, reason: linkEventsOffReason, lost: 0, close: () => undefined };
   const live = createLiveMonitor(source);
   const trafficService = createTrafficService({ traffic, runs, retention: config.retention, timezone: config.timezone, now, imports: createImportRepo(db, traffic) });
   const startedAtMs = now();
@@ -227,6 +228,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     sync,
     flows,
     ruleAlerts,
+    linkEvents,
   };
 
   const prune = () => {
@@ -269,7 +271,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
-    linkEvents?.close();
+    linkEvents.close();
     await app.close();
     await ctx.qos?.close();
     clearInterval(pruneTimer);
@@ -314,7 +316,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
         const left = startBudget(SHUTDOWN_BUDGET_MS);
         clearInterval(pruneTimer);
         live.close();
-        linkEvents?.close();
+        linkEvents.close();
         await collector.shutdown({ timeoutMs: 1000 });
         const peers = Promise.all([app.close(), flows?.close(), ctx.flowTracking?.close(), ctx.qos?.close(), mqtt?.close(), alerts.close(), ruleAlerts.close(), sync?.stop({ finalSyncTimeoutMs: 1000, timeoutMs: Math.max(0, left() - 100) })]);
         if (!(await settleWithin(peers, left()))) logger.warn({ budgetMs: SHUTDOWN_BUDGET_MS }, 'stopping: some connections did not close in time; leaving them');

@@ -55,4 +55,6 @@ export interface AppContext {
   ruleAlerts?: RuleAlertsService;
   /** Flows and classification (issue #9); null/absent unless NETPULSE_FLOWS=on. */
   flowTracking?: FlowTracking | null;
+  /** rtnetlink link events (issue #8): whether they listen, why not, messages lost; absent in app-only tests. */
+  linkEvents?: { readonly on: boolean; readonly reason: string | null; readonly lost: number };
 }

@@ -151,18 +151,26 @@ export function createLinkEventHandler(deps: LinkEventDeps): LinkEventHandler {
 }
 
 export interface LinkEvents {
+  /** Whether the socket listens; false with the reason when it could not be opened. */
+  readonly on: boolean;
+  readonly reason: string | null;
   /** Messages the kernel dropped because the socket's buffer was full (ENOBUFS): the polls cover them. */
   readonly lost: number;
   close(): void;
 }
 
+/** Link events that are off, and why (reported by GET /collector/status). */
+export function linkEventsOff(reason: string): LinkEvents {
+  return { on: false, reason, lost: 0, close: () => undefined };
+}
+
 const RCVBUF_BYTES = 1024 * 1024;
 
 /**
- * Opens the socket and subscribes to RTNLGRP_LINK; null (logged once) when that fails — no netlink, a
- * seccomp filter, a kernel without it: the collector goes on polling as before.
+ * Opens the socket and subscribes to RTNLGRP_LINK; off (logged once, with the reason) when that fails — no
+ * netlink, a seccomp filter, a kernel without it: the collector goes on polling as before.
  */
-export function startLinkEvents(deps: LinkEventDeps): LinkEvents | null {
+export function startLinkEvents(deps: LinkEventDeps): LinkEvents {
   let socket: NetlinkSocket;
   try {
     socket = createNetlink(Protocol.ROUTE);
@@ -173,8 +181,9 @@ export function startLinkEvents(deps: LinkEventDeps): LinkEvents | null {
       throw err;
     }
   } catch (err) {
-    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'link events unavailable (rtnetlink): the collector polls only, so the traffic between the last poll and an interface deletion is not counted');
-    return null;
+    const reason = `the rtnetlink socket could not be opened: ${err instanceof Error ? err.message : String(err)}`;
+    deps.logger.warn({ err: reason }, 'link events unavailable (rtnetlink): the collector polls only, so the traffic between the last poll and an interface deletion is not counted');
+    return linkEventsOff(reason);
   }
   try {
     socket.setRecvBufferSize(RCVBUF_BYTES);
@@ -198,6 +207,8 @@ export function startLinkEvents(deps: LinkEventDeps): LinkEvents | null {
     }
   });
   return {
+    on: true,
+    reason: null,
     get lost() {
       return lost;
     },

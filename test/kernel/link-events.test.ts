@@ -153,6 +153,8 @@ async function transferAcrossDeletion(t: TestContext, env: Record<string, string
   const lab = await createVethLab(t);
   await lab.createVeth();
   const np = await lab.startNetPulse({ dbPath: tempDbPath(t), env: { NETPULSE_INTERFACES: IF_A, ...env } });
+  const linkEvents = (await np.ok<{ link_events: { on: boolean; reason: string | null; lost_messages: number } }>('GET', '/collector/status')).link_events;
+  assert.deepEqual(linkEvents, env.NETPULSE_LINK_EVENTS === 'off' ? { on: false, reason: 'NETPULSE_LINK_EVENTS=off', lost_messages: 0 } : { on: true, reason: null, lost_messages: 0 });
   await waitPolls(np, 1);
   const dropsBefore = await udpDropsInB(lab);
   const receiver = spawn('ip', ['netns', 'exec', lab.nsB, process.execPath, '-e', RECEIVER, String(PORT)], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -20,6 +20,8 @@ const Status = Type.Object({
   /** Polls held in memory until the next commit (answers include them); see NETPULSE_COMMIT_INTERVAL. */
   pending_polls: Type.Integer(),
   commits: Type.Integer(),
+  /** rtnetlink link events (issue #8): on, or off and why; messages the kernel dropped (socket buffer full). */
+  link_events: Type.Object({ on: Type.Boolean(), reason: NullableString, lost_messages: Type.Integer() }),
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -48,6 +50,7 @@ export function collectorStatus(ctx: AppContext) {
     poll_duration_us_median: median(s.recentDurationsUs),
     pending_polls: s.pendingPolls,
     commits: s.commits,
+    link_events: { on: ctx.linkEvents?.on ?? false, reason: ctx.linkEvents === undefined ? 'not started' : ctx.linkEvents.reason, lost_messages: ctx.linkEvents?.lost ?? 0 },
   };
 }
 
