@@ -95,6 +95,8 @@ export interface LinkEventDeps {
   monotonicMs?: () => number;
   /** How long after a new device's message the poll runs; messages meanwhile share it. Default 200 ms. */
   pollDelayMs?: number;
+  /** Opens the NETLINK_ROUTE socket (tests replace it to make the open fail). */
+  openSocket?: () => NetlinkSocket;
 }
 
 export interface LinkEventHandler {
@@ -173,7 +175,7 @@ const RCVBUF_BYTES = 1024 * 1024;
 export function startLinkEvents(deps: LinkEventDeps): LinkEvents {
   let socket: NetlinkSocket;
   try {
-    socket = createNetlink(Protocol.ROUTE);
+    socket = (deps.openSocket ?? (() => createNetlink(Protocol.ROUTE)))();
     try {
       socket.addMembership(RTNLGRP_LINK);
     } catch (err) {

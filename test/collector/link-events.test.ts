@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { createCollector, type Collector, type LinkCounters } from '../../src/collector/collector.js';
 import type { RawCounters } from '../../src/collector/counter-source.js';
-import { RTM_DELLINK, RTM_NEWLINK, countersFromStats64, createLinkEventHandler, parseLinkMessage, type LinkMessage } from '../../src/collector/link-events.js';
+import { RTM_DELLINK, RTM_NEWLINK, countersFromStats64, createLinkEventHandler, parseLinkMessage, startLinkEvents, type LinkMessage } from '../../src/collector/link-events.js';
 import { createLinuxSource } from '../../src/collector/linux-source.js';
 import { attr } from '../../src/flows/netlink-attrs.js';
 import { silentLogger } from '../../src/shared/logger.js';
@@ -216,4 +216,28 @@ test('link event handler does not poll a stopped collector', (t) => {
   t.mock.timers.tick(1000);
   assert.equal(fake.polls(), 0);
   handler.close();
+});
+
+test('startLinkEvents that cannot open its socket warns once and reports off with the reason', () => {
+  const warnings: string[] = [];
+  const logger = { ...silentLogger, warn: (...args: unknown[]) => void warnings.push(String(args[args.length - 1])) };
+  const events = startLinkEvents({
+    collector: fakeCollector(true).collector,
+    invalidate: () => undefined,
+    logger,
+    openSocket: () => {
+      throw Object.assign(new Error('socket: Operation not permitted'), { code: 'EPERM' });
+    },
+  });
+  assert.equal(events.on, false);
+  assert.match(events.reason ?? '', /Operation not permitted/);
+  assert.equal(warnings.length, 1);
+  events.close();
+});
+
+test('startLinkEvents opens an rtnetlink socket (any user may listen to link messages) and closes it', { skip: process.platform !== 'linux' ? 'not Linux' : false }, () => {
+  const events = startLinkEvents({ collector: fakeCollector(true).collector, invalidate: () => undefined, logger: silentLogger });
+  assert.equal(events.on, true);
+  assert.equal(events.reason, null);
+  events.close();
 });
