@@ -31,8 +31,14 @@ function insertEntries(n: number, offset = 0): void {
     const k = i + offset;
     lines.push(`-I -p tcp -s 10.91.${(k >> 8) & 255}.${k & 255} -d 10.92.0.2 --sport ${20000 + (k % 40000)} --dport 443 --state ESTABLISHED -t 600 -u ASSURED`);
   }
-  // conntrack -f? no: one process per entry is slow but bounded (n ≤ 2,000).
-  for (const l of lines) execFileSync('conntrack', l.split(' '), { stdio: 'ignore' });
+  // One conntrack process reads them all from a file (-R; not stdin: Node gives a child a socket, which it cannot open).
+  const file = path.join(os.tmpdir(), `np9f-bench-ct-${process.pid}-${offset}.txt`);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  try {
+    execFileSync('conntrack', ['-R', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 async function inside(pureOnly = false): Promise<void> {
@@ -176,6 +182,7 @@ if (process.argv[2] === '--inside') {
     console.error('bench:flows needs root (it creates a network namespace)');
     process.exit(1);
   }
+  const load0 = os.loadavg()[0]!;
   const ns = `np9f-bench-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
@@ -184,6 +191,7 @@ if (process.argv[2] === '--inside') {
     console.log(`Flows benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.versions.node}\n`);
     console.log('| measure | result |\n|---|---|');
     process.stdout.write(out);
+    console.log(`\nLoad average (1 min) at start ${load0.toFixed(2)}, at the end ${os.loadavg()[0]!.toFixed(2)}`);
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
   }
