@@ -37,7 +37,19 @@ const DATASETS = ['Reply (to the side that opened it)', 'Original (from the side
 
 export function createCategoryChart(canvas: HTMLCanvasElement, initial: CategoryChartView): CategoryChart {
   let view = initial;
-  const dataset = (index: 0 | 1) => ({ label: DATASETS[index], data: [] as number[], stack: 'bytes', borderWidth: 0, borderRadius: 3, maxBarThickness: 46 });
+  // Colours as scriptable options, read from the current view: Chart.js caches a dataset's plain options
+  // once resolved, so a colour assigned later would not reach the bars.
+  const color = (index: 0 | 1) => () => (index === 0 ? view.colors.rx : view.colors.tx);
+  const dataset = (index: 0 | 1) => ({
+    label: DATASETS[index],
+    data: [] as number[],
+    stack: 'bytes',
+    borderWidth: 0,
+    borderRadius: 3,
+    maxBarThickness: 46,
+    backgroundColor: color(index),
+    hoverBackgroundColor: color(index),
+  });
   const bytesOf = (item: TooltipItem<'bar'>): number => {
     const bar = view.bars[item.dataIndex];
     return bar === undefined ? 0 : item.datasetIndex === 0 ? bar.reply_bytes : bar.orig_bytes;
@@ -75,8 +87,6 @@ export function createCategoryChart(canvas: HTMLCanvasElement, initial: Category
     if (reply && orig) {
       reply.data = next.bars.map((b) => b.reply_bytes / scale.divisor);
       orig.data = next.bars.map((b) => b.orig_bytes / scale.divisor);
-      reply.backgroundColor = next.colors.rx;
-      orig.backgroundColor = next.colors.tx;
     }
     applyChartTheme(chart, next.colors, scale.label);
     chart.update('none');
