@@ -76,18 +76,23 @@ async function kernelParts(out: string[], dir: string): Promise<void> {
   insertEntries(1000, 5000);
   const on = await measureServer(dir, 'on');
   const off = await measureServer(dir, 'off');
-  out.push(`| \`netpulse serve\` with ${on.activeFlows} active flows, flows + classify on, 60 s | ${on.cpuPercent.toFixed(3)} % of a core, RSS ${on.rssMiB.toFixed(1)} MiB |`);
+  out.push(`| \`node ${serverEntry} serve\` with ${on.activeFlows} active flows, flows + classify on, 60 s (RSS: median of 12 samples) | ${on.cpuPercent.toFixed(3)} % of a core, RSS ${on.rssMiB.toFixed(1)} MiB |`);
   out.push(`| the same server with NETPULSE_FLOWS off, 60 s | ${off.cpuPercent.toFixed(3)} % of a core, RSS ${off.rssMiB.toFixed(1)} MiB |`);
   out.push(`| **added by flows at 1,000 active flows** | **${(on.cpuPercent - off.cpuPercent).toFixed(3)} % of a core, RSS +${(on.rssMiB - off.rssMiB).toFixed(1)} MiB** |`);
 }
 
 const CLK_TCK = 100;
+let serverEntry = '';
 
 /** Starts the server (tsx, from the repo), waits until it answers (and, with flows on, has dumped), then samples /proc for 60 s. */
 async function measureServer(dir: string, flows: 'on' | 'off'): Promise<{ cpuPercent: number; rssMiB: number; activeFlows: number }> {
   const port = 18_000 + (flows === 'on' ? 1 : 2);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    cwd: new URL('..', import.meta.url).pathname,
+  // The built server (npm run build) when there is one, as it runs in production; else from the sources under tsx.
+  const root = new URL('..', import.meta.url).pathname;
+  const entry = fs.existsSync(path.join(root, 'dist/cli/main.js')) ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  serverEntry = entry.join(' ');
+  const child = spawn(process.execPath, [...entry, 'serve'], {
+    cwd: root,
     stdio: 'ignore',
     env: { ...process.env, NETPULSE_FLOWS: flows, NETPULSE_CLASSIFY: flows, NETPULSE_LAN_CIDRS: '10.91.0.0/16', NETPULSE_DB_PATH: path.join(dir, `server-${flows}.db`), NETPULSE_PORT: String(port), NETPULSE_HOST: '127.0.0.1', NETPULSE_LOG_LEVEL: 'warn' },
   });
@@ -105,12 +110,17 @@ async function measureServer(dir: string, flows: 'on' | 'off'): Promise<{ cpuPer
       const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks
     };
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
     const c0 = cpu();
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 60_000));
+    const rssSamples: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 5_000));
+      rssSamples.push(rss());
+    }
     const ticks = cpu() - c0;
     const wallMs = performance.now() - t0;
-    const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
+    const rssKiB = median(rssSamples);
     let activeFlows = 0;
     if (flows === 'on') activeFlows = ((await (await fetch(`${url}/api/flows?limit=5000`)).json()) as { data: unknown[] }).data.length;
     return { cpuPercent: ((ticks / CLK_TCK) * 1000 * 100) / wallMs, rssMiB: rssKiB / 1024, activeFlows };

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
+  FLOWS_LIVE_PATH,
   capRows,
   categoriesPath,
   categoryBars,
@@ -17,6 +18,7 @@ import {
   sortFlows,
   type ApiFlow,
 } from './flows';
+import { connectEventStream } from './live';
 import { ParseError } from './parse';
 
 let port = 40000;
@@ -154,5 +156,23 @@ describe('flows table logic', () => {
   it('orders the category bars busiest first and leaves out empty ones', () => {
     const c = (category: 'video' | 'web' | 'file', bytes: number) => ({ category, bytes, orig_bytes: 0, reply_bytes: bytes, packets: 1, flows: 1 });
     expect(categoryBars([c('web', 5), c('video', 50), c('file', 0)]).map((x) => x.category)).toEqual(['video', 'web']);
+  });
+});
+
+describe('the flows stream', () => {
+  it('opens /api/flows/live, hands on parsed events, skips one that does not parse, and closes for good', () => {
+    const source = { readyState: 0, onopen: null, onmessage: null as ((ev: MessageEvent) => unknown) | null, onerror: null, close: vi.fn() };
+    const urls: string[] = [];
+    const got: number[] = [];
+    const stop = connectEventStream(FLOWS_LIVE_PATH, parseFlowLiveEvent, { onEvent: (e) => got.push(e.active), onStatus: () => {} }, (url) => {
+      urls.push(url);
+      return source as never;
+    });
+    source.onmessage?.(new MessageEvent('message', { data: JSON.stringify({ timestamp: '2026-01-01T10:00:00Z', active: 3, flows: [{ protocol: 'tcp' }], ended: [] }) }));
+    source.onmessage?.(new MessageEvent('message', { data: JSON.stringify(event('2026-01-01T10:00:05Z', [flow()])) }));
+    expect(urls).toEqual(['/api/flows/live']);
+    expect(got).toEqual([1]);
+    stop();
+    expect(source.close).toHaveBeenCalled();
   });
 });
