@@ -2,23 +2,20 @@
  * Flows benchmark (issue #9): run as root. It re-runs itself inside a fresh network namespace
  * (np9f-bench-<pid>) so it reads only that namespace's conntrack, inserts entries with `conntrack -I`, and
  * measures: the ctnetlink dump of 2,000 entries (+ the flow table's work), the classification cost per flow
- * (a DNS answer + a ClientHello split over two segments), the CPU and RSS that flow tracking adds with
- * 1,000 active flows, and the history database's growth at 100,000 flows a day.
+ * (a DNS answer + a ClientHello split over two segments), the CPU and RSS of `netpulse serve` with 1,000
+ * active flows with flows on and with them off (the difference is what flows add), and the history database's growth at 100,000 flows a day.
  *   npm run bench:flows
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dnsPacket from 'dns-packet';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config/config.js';
 import { DEFAULT_CATEGORY_TABLE, createClassifier } from '../src/flows/categories.js';
 import { createCidrMatcher } from '../src/flows/cidr.js';
 import { openConntrack } from '../src/flows/conntrack.js';
 import { FlowTable, hourOf } from '../src/flows/flow-aggregate.js';
 import { createFlowHistoryRepo } from '../src/flows/flow-history-repo.js';
-import { startFlowTracking } from '../src/flows/flow-service.js';
 import { PacketClassifier } from '../src/flows/packet-classifier.js';
 import { openDatabase } from '../src/storage/db.js';
 import { clientHelloRecords } from '../test/helpers/tls-hello.js';
@@ -31,8 +28,14 @@ function insertEntries(n: number, offset = 0): void {
     const k = i + offset;
     lines.push(`-I -p tcp -s 10.91.${(k >> 8) & 255}.${k & 255} -d 10.92.0.2 --sport ${20000 + (k % 40000)} --dport 443 --state ESTABLISHED -t 600 -u ASSURED`);
   }
-  // conntrack -f? no: one process per entry is slow but bounded (n ≤ 2,000).
-  for (const l of lines) execFileSync('conntrack', l.split(' '), { stdio: 'ignore' });
+  // One conntrack process reads them all from a file (-R; not stdin: Node gives a child a socket, which it cannot open).
+  const file = path.join(os.tmpdir(), `np9f-bench-ct-${process.pid}-${offset}.txt`);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  try {
+    execFileSync('conntrack', ['-R', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 async function inside(pureOnly = false): Promise<void> {
@@ -67,26 +70,64 @@ async function kernelParts(out: string[], dir: string): Promise<void> {
   out.push(`| conntrack dump over ctnetlink, ${entries} entries (median of 40) | ${median(dumpMs).toFixed(2)} ms |`);
   out.push(`| flow table update for that dump (deltas, labels, hour rows) | ${median(tableMs).toFixed(2)} ms |`);
 
-  // 3. CPU and RSS added with 1,000 active flows: flow tracking on its default 5 s dumps for 60 s.
+  // 3. CPU and RSS of the real server with 1,000 active flows: `netpulse serve` with flows and classification
+  // on, then off, in this namespace (the same 1,000 conntrack entries), each measured over 60 s after it settled.
   execFileSync('conntrack', ['-F'], { stdio: 'ignore' });
   insertEntries(1000, 5000);
-  const db = openDatabase(path.join(dir, 'b.db'));
-  global.gc?.();
-  const rss0 = process.memoryUsage().rss;
-  const config = loadConfig({ NETPULSE_FLOWS: 'on', NETPULSE_CLASSIFY: 'on', NETPULSE_LAN_CIDRS: '10.91.0.0/16', NETPULSE_DB_PATH: path.join(dir, 'b.db') });
-  const ft = await startFlowTracking({ config, db, logger: pino({ level: 'silent' }), now: Date.now });
-  const u0 = process.cpuUsage();
-  const w0 = performance.now();
-  await new Promise((r) => setTimeout(r, 60_000));
-  const used = process.cpuUsage(u0);
-  const wallMs = performance.now() - w0;
-  global.gc?.();
-  const rss1 = process.memoryUsage().rss;
-  const st = ft.status();
-  await ft.close();
-  db.close();
-  out.push(`| flow tracking with ${st.active_flows} active flows, 60 s (${st.dump.dumps} dumps, interval ${st.dump.interval_ms} ms) | ${(((used.user + used.system) / 1000 / wallMs) * 100).toFixed(3)} % of a core, RSS +${((rss1 - rss0) / 1048576).toFixed(1)} MiB (module load included) |`);
+  const on = await measureServer(dir, 'on');
+  const off = await measureServer(dir, 'off');
+  out.push(`| \`node ${serverEntry} serve\` with ${on.activeFlows} active flows, flows + classify on, 60 s (RSS: median of 12 samples) | ${on.cpuPercent.toFixed(3)} % of a core, RSS ${on.rssMiB.toFixed(1)} MiB |`);
+  out.push(`| the same server with NETPULSE_FLOWS off, 60 s | ${off.cpuPercent.toFixed(3)} % of a core, RSS ${off.rssMiB.toFixed(1)} MiB |`);
+  out.push(`| **added by flows at 1,000 active flows** | **${(on.cpuPercent - off.cpuPercent).toFixed(3)} % of a core, RSS +${(on.rssMiB - off.rssMiB).toFixed(1)} MiB** |`);
+}
 
+const CLK_TCK = 100;
+let serverEntry = '';
+
+/** Starts the server (tsx, from the repo), waits until it answers (and, with flows on, has dumped), then samples /proc for 60 s. */
+async function measureServer(dir: string, flows: 'on' | 'off'): Promise<{ cpuPercent: number; rssMiB: number; activeFlows: number }> {
+  const port = 18_000 + (flows === 'on' ? 1 : 2);
+  // The built server (npm run build) when there is one, as it runs in production; else from the sources under tsx.
+  const root = new URL('..', import.meta.url).pathname;
+  const entry = fs.existsSync(path.join(root, 'dist/cli/main.js')) ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  serverEntry = entry.join(' ');
+  const child = spawn(process.execPath, [...entry, 'serve'], {
+    cwd: root,
+    stdio: 'ignore',
+    env: { ...process.env, NETPULSE_FLOWS: flows, NETPULSE_CLASSIFY: flows, NETPULSE_LAN_CIDRS: '10.91.0.0/16', NETPULSE_DB_PATH: path.join(dir, `server-${flows}.db`), NETPULSE_PORT: String(port), NETPULSE_HOST: '127.0.0.1', NETPULSE_LOG_LEVEL: 'warn' },
+  });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const ok = await fetch(`${url}/api/flows/status`).then((r) => r.ok).catch(() => false);
+      if (ok) break;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the server (flows ${flows}) did not answer`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await new Promise((r) => setTimeout(r, 10_000)); // settle: module loads, first dumps, JIT
+    const cpu = () => {
+      const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks
+    };
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
+    const c0 = cpu();
+    const t0 = performance.now();
+    const rssSamples: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 5_000));
+      rssSamples.push(rss());
+    }
+    const ticks = cpu() - c0;
+    const wallMs = performance.now() - t0;
+    const rssKiB = median(rssSamples);
+    let activeFlows = 0;
+    if (flows === 'on') activeFlows = ((await (await fetch(`${url}/api/flows?limit=5000`)).json()) as { data: unknown[] }).data.length;
+    return { cpuPercent: ((ticks / CLK_TCK) * 1000 * 100) / wallMs, rssMiB: rssKiB / 1024, activeFlows };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+  }
 }
 
 function pureParts(out: string[], dir: string): void {
@@ -176,14 +217,16 @@ if (process.argv[2] === '--inside') {
     console.error('bench:flows needs root (it creates a network namespace)');
     process.exit(1);
   }
+  const load0 = os.loadavg()[0]!;
   const ns = `np9f-bench-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-    const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, '--inside'], { encoding: 'utf8', timeout: 300_000 });
+    const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, '--inside'], { encoding: 'utf8', timeout: 900_000 });
     console.log(`Flows benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.versions.node}\n`);
     console.log('| measure | result |\n|---|---|');
     process.stdout.write(out);
+    console.log(`\nLoad average (1 min) at start ${load0.toFixed(2)}, at the end ${os.loadavg()[0]!.toFixed(2)}`);
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
   }

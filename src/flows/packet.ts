@@ -2,15 +2,10 @@
  * The network and transport headers of a packet NFLOG copied (it starts at the IP header): enough to
  * know the flow (5-tuple), the TCP sequence number and flags, and where the payload starts. Pure.
  */
-import { ipText } from './conntrack-codec.js';
+import { ipText, type CtTuple } from './conntrack-codec.js';
 
-export interface PacketInfo {
-  family: 4 | 6;
-  protoNum: number;
-  src: string;
-  dst: string;
-  srcPort: number;
-  dstPort: number;
+/** The packet's flow as conntrack names one (CtTuple), plus what the classifier reads. */
+export interface PacketInfo extends CtTuple {
   /** TCP only: the sequence number and flags (SYN 0x02, FIN 0x01, RST 0x04). */
   seq: number;
   flags: number;

@@ -5,17 +5,14 @@
  * a self-signed cert made with openssl here) that echoes, and a UDP echo on 7777. Everything made is
  * deleted in t.after (processes killed by PID, namespaces deleted).
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { promisify } from 'node:util';
-import { REPO_ROOT, waitFor } from './netns.js';
-
-const execFileAsync = promisify(execFile);
+import { createNamespaces, startNetPulseInNamespace, waitFor, type NetPulseProcess, type StartNetPulseOptions } from './netns.js';
 
 export function flowsLabSkipReason(): string | null {
   if (process.platform !== 'linux') return 'not Linux';
@@ -42,6 +39,8 @@ export interface FlowsLab {
   /** Writes a script (dns-packet import resolved) into the lab's temp folder; returns its path. */
   writeScript(name: string, script: string): string;
   tmp: string;
+  /** Starts `netpulse serve` (as root) in a namespace; killed with the lab's other children. */
+  startNetPulse(ns: string, options: StartNetPulseOptions): Promise<NetPulseProcess>;
 }
 
 let labs = 0;
@@ -84,34 +83,11 @@ export async function createFlowsLab(t: TestContext, namesOf: (wan: (host: numbe
   const sub = 10 + ((process.pid + n) % 200);
   const lan = (h: number) => `10.91.${sub}.${h}`;
   const wan = (h: number) => `10.92.${sub}.${h}`;
-  const children = new Set<ChildProcess>();
+  // Teardown in t.after, in this order: children killed, namespaces deleted, then the temp folder.
+  const { exec, spawnIn, children } = await createNamespaces(t, Object.values(ns));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'np9f-'));
   fs.chmodSync(tmp, 0o777);
-
-  const exec = async (inNs: string, command: string, args: string[], options: { timeoutMs?: number } = {}) =>
-    (await execFileAsync('ip', ['netns', 'exec', inNs, command, ...args], { timeout: options.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024, cwd: REPO_ROOT })).stdout;
-
-  t.after(async () => {
-    for (const c of children) {
-      if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) {
-        const gone = new Promise((r) => c.once('exit', r));
-        try {
-          process.kill(c.pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-        await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-      }
-    }
-    for (const name of Object.values(ns)) await execFileAsync('ip', ['netns', 'del', name]).catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
-  for (const name of Object.values(ns)) {
-    await execFileAsync('ip', ['netns', 'add', name]);
-    await exec(name, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']).catch(() => undefined);
-    await exec(name, 'ip', ['link', 'set', 'lo', 'up']);
-  }
+  t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const ipR = (args: string[]) => exec(ns.r, 'ip', args);
   await ipR(['link', 'add', 'br0', 'type', 'bridge']);
   for (const [i, c] of [ns.c1, ns.c2].entries()) {
@@ -137,12 +113,6 @@ export async function createFlowsLab(t: TestContext, namesOf: (wan: (host: numbe
   // The TLS server's certificate, made here.
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem'), '-days', '1', '-subj', '/CN=np9f.test'], { stdio: 'ignore' });
 
-  const spawnIn = (inNs: string, command: string, args: string[], env: Record<string, string> = {}) => {
-    const child = spawn('ip', ['netns', 'exec', inNs, command, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    children.add(child);
-    child.once('exit', () => children.delete(child));
-    return child;
-  };
   const serverScript = path.join(tmp, 'servers.mjs');
   fs.writeFileSync(serverScript, withDnsPacket(SERVERS));
   const servers = spawnIn(ns.s, process.execPath, [serverScript, wan(2), JSON.stringify(namesOf(wan)), tmp]);
@@ -166,5 +136,5 @@ export async function createFlowsLab(t: TestContext, namesOf: (wan: (host: numbe
     fs.writeFileSync(file, withDnsPacket(script));
     return file;
   };
-  return { ns, lan, wan, exec, node, spawnIn, writeScript, tmp };
+  return { ns, lan, wan, exec, node, spawnIn, writeScript, tmp, startNetPulse: (inNs, options) => startNetPulseInNamespace(inNs, children, options) };
 }

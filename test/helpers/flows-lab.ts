@@ -9,11 +9,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { RawCounters } from '../../src/collector/counter-source.js';
 import { parseProcNetDev } from '../../src/collector/proc-net-dev.js';
-import { startNetPulseInNamespace, waitFor, type NetPulseProcess, type StartNetPulseOptions } from './netns.js';
+import { createNamespaces, startNetPulseInNamespace, waitFor, type NetPulseProcess, type StartNetPulseOptions } from './netns.js';
 
 const execFileAsync = promisify(execFile);
 export const SERVER_PORT = 5001;
@@ -93,30 +92,7 @@ export interface FlowsLab {
 async function createLab(t: TestContext, roles: string[]): Promise<FlowsLab> {
   const n = ++labCount;
   const names = Object.fromEntries(roles.map((r) => [r, `np9h-${process.pid}-${n}-${r}`]));
-  const children = new Set<ChildProcess>();
-  const exec = async (ns: string, command: string, args: string[]): Promise<string> =>
-    (await execFileAsync('ip', ['netns', 'exec', ns, command, ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
-
-  t.after(async () => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        await Promise.race([exited, sleep(5000)]);
-      }
-    }
-    for (const ns of Object.values(names)) await execFileAsync('ip', ['netns', 'del', ns]).catch(() => undefined);
-  });
-  for (const ns of Object.values(names)) {
-    await execFileAsync('ip', ['netns', 'add', ns]);
-    await exec(ns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-    await exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
-  }
-
+  const { exec, children } = await createNamespaces(t, Object.values(names));
   const track = (child: ChildProcess) => {
     children.add(child);
     child.once('exit', () => children.delete(child));

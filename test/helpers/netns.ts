@@ -176,6 +176,42 @@ export async function killChildren(children: Iterable<ChildProcess>): Promise<vo
   }
 }
 
+export interface Namespaces {
+  /** Runs a command inside a namespace (ip netns exec) and resolves with its stdout. */
+  exec(ns: string, command: string, args: string[], options?: { timeoutMs?: number }): Promise<string>;
+  /** Starts a long-running child inside a namespace; it is SIGKILLed by PID at the end of the test. */
+  spawnIn(ns: string, command: string, args: string[], env?: Record<string, string>): ChildProcess;
+  /** The children still running (for startNetPulseInNamespace, whose child is killed with them). */
+  children: Set<ChildProcess>;
+}
+
+/**
+ * Creates the namespaces (IPv6 off before any link exists, so veth ends are born without it; loopback up)
+ * and registers their teardown in t.after: every child killed by PID, then every namespace deleted.
+ * Commands run from `cwd` (default the repo root).
+ */
+export async function createNamespaces(t: TestContext, names: readonly string[], cwd: string = REPO_ROOT): Promise<Namespaces> {
+  const children = new Set<ChildProcess>();
+  t.after(async () => {
+    await killChildren(children);
+    for (const ns of names) await execFileAsync('ip', ['netns', 'del', ns]).catch(() => undefined);
+  });
+  const exec = async (ns: string, command: string, args: string[], options: { timeoutMs?: number } = {}): Promise<string> =>
+    (await execFileAsync('ip', ['netns', 'exec', ns, command, ...args], { timeout: options.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024, cwd })).stdout;
+  const spawnIn = (ns: string, command: string, args: string[], env: Record<string, string> = {}): ChildProcess => {
+    const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
+  for (const ns of names) {
+    await execFileAsync('ip', ['netns', 'add', ns]);
+    await exec(ns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']).catch(() => undefined);
+    await exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
+  }
+  return { exec, spawnIn, children };
+}
+
 const SENDER_SCRIPT = `
 const dgram = require('node:dgram');
 const [host, port, payloadBytes, datagrams, maxMs, perSecond] = process.argv.slice(1).map((v, i) => (i === 0 ? v : Number(v)));
@@ -210,24 +246,8 @@ export async function createVethLab(t: TestContext): Promise<VethLab> {
   const hex = subnet.toString(16).padStart(2, '0');
   const macA = `02:4e:50:00:${hex}:01`;
   const macB = `02:4e:50:00:${hex}:02`;
-  const children = new Set<ChildProcess>();
-
   const ip = async (args: string[]): Promise<string> => (await execFileAsync('ip', args, { timeout: 10_000 })).stdout;
-  const exec = async (ns: string, command: string, args: string[]): Promise<string> =>
-    (await execFileAsync('ip', ['netns', 'exec', ns, command, ...args], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
-
-  t.after(async () => {
-    await killChildren(children);
-    for (const ns of [nsA, nsB]) await ip(['netns', 'del', ns]).catch(() => undefined);
-  });
-
-  await ip(['netns', 'add', nsA]);
-  await ip(['netns', 'add', nsB]);
-  for (const ns of [nsA, nsB]) {
-    // Before any link exists, so the veth ends are born without IPv6 (default applies to new links).
-    await exec(ns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']).catch(() => undefined);
-    await exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
-  }
+  const { exec, children } = await createNamespaces(t, [nsA, nsB]);
   // One ICMP port unreachable per datagram, none withheld by the rate limit: A's tx is then exact too.
   await exec(nsA, 'sysctl', ['-q', '-w', 'net.ipv4.icmp_ratemask=0']);
 

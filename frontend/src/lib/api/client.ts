@@ -39,6 +39,7 @@ import {
 } from './parse';
 import { gapsPath, parseGaps } from './gaps';
 import { hostTrafficPath, hostsPath, parseFlowsStatus, parseHosts } from './hosts';
+import { categoriesPath, flowsPath, parseCategoryTraffic, parseFlows, type FlowState } from './flows';
 import { parseQosApply, parseQosClasses, parseQosConfirm, parseQosView, type QosConfig } from '../qos/qos-api';
 
 export type ApiFailure =
@@ -222,6 +223,10 @@ export function createApiClient(deps: ApiClientDeps) {
       request(hostTrafficPath(id, windowHours, groupMinutes), parseTraffic, { signal }),
     renameHost: (id: string, name: string | null) =>
       request(`/api/hosts/${encodeURIComponent(id)}`, (json) => json as { id: string; name: string | null }, { method: 'PUT', body: { name } }),
+    // Flows and traffic by category (issue #9).
+    getFlows: (state: FlowState, host: string | null, limit: number, signal?: AbortSignal) => request(flowsPath(state, host, limit), parseFlows, { signal }),
+    getCategoryTraffic: (windowHours: number, host: string | null, signal?: AbortSignal) =>
+      request(categoriesPath(windowHours, host), parseCategoryTraffic, { signal }),
     // QoS (issue #10)
     getQos: (signal?: AbortSignal) => request('/api/qos', parseQosView, { signal }),
     getQosClasses: (signal?: AbortSignal) => request('/api/qos/classes', parseQosClasses, { signal }),

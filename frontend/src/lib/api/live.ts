@@ -42,7 +42,7 @@ export interface LiveHandlers {
   onStatus: (status: LiveStatus) => void;
 }
 
-interface EventSourceLike {
+export interface EventSourceLike {
   readyState: number;
   onopen: ((this: EventSource, ev: Event) => unknown) | null;
   onmessage: ((this: EventSource, ev: MessageEvent) => unknown) | null;
@@ -59,21 +59,38 @@ export function connectLive(
   open: (url: string) => EventSourceLike = (url) => new EventSource(url),
   retryDelayMs = 3000,
 ): () => void {
+  return connectEventStream(livePath(target), parseLiveEvent, handlers, open, retryDelayMs);
+}
+
+/**
+ * Opens a server-sent event stream whose events are JSON, parsed by `parse` (a malformed event is skipped);
+ * reconnects after `retryDelayMs` when the browser closed it for good. Returns a function that closes it.
+ */
+export function connectEventStream<T>(
+  url: string,
+  parse: (json: unknown) => T,
+  handlers: { onEvent: (event: T) => void; onStatus: (status: LiveStatus) => void },
+  open: (url: string) => EventSourceLike = (u) => new EventSource(u),
+  retryDelayMs = 3000,
+): () => void {
   let source: EventSourceLike | null = null;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
 
   const start = (): void => {
     handlers.onStatus('connecting');
-    const es = open(livePath(target));
+    const es = open(url);
     source = es;
     es.onopen = () => handlers.onStatus('open');
     es.onmessage = (message: MessageEvent) => {
+      let event: T;
       try {
-        handlers.onEvent(parseLiveEvent(JSON.parse(String(message.data))));
+        event = parse(JSON.parse(String(message.data)));
       } catch {
-        // One malformed event is skipped; the next second brings another.
+        // One malformed event is skipped; the next one brings another.
+        return;
       }
+      handlers.onEvent(event);
     };
     es.onerror = () => {
       if (stopped) return;

@@ -69,3 +69,13 @@ export function isAborted(cause: unknown): boolean {
 export function isNetworkFailure(cause: unknown): boolean {
   return cause instanceof ApiRequestError && cause.failure.kind === 'network';
 }
+
+/**
+ * Hands a request's answer to `onAnswer`, or its failure in words to `onError`; an aborted request (a newer
+ * one replaced it, or its view went away) is neither.
+ */
+export function settle<T>(request: Promise<T>, onAnswer: (answer: T) => void, onError: (message: string) => void): void {
+  request.then(onAnswer).catch((cause: unknown) => {
+    if (!isAborted(cause)) onError(describeError(cause));
+  });
+}

@@ -99,3 +99,24 @@ export function applyChartTheme(chart: Chart<'line' | 'bar', unknown[], unknown>
   Chart.defaults.font.family = colors.font;
   Chart.defaults.color = colors.text;
 }
+
+/**
+ * What every chart component does on mount: reads the theme colours from its canvas, builds the chart with
+ * them, reads them again when the OS switches between light and dark, and destroys the chart when it goes.
+ * `onState` is told the chart and the colours (null, null once destroyed); returns the cleanup for onMount.
+ */
+export function mountThemedChart<C, T extends { destroy(): void }>(
+  canvas: HTMLCanvasElement,
+  readColors: (element: Element) => C,
+  build: (colors: C) => T,
+  onState: (chart: T | null, colors: C | null) => void,
+): () => void {
+  const chart = build(readColors(canvas));
+  onState(chart, readColors(canvas));
+  const stopFollowing = onColorSchemeChange(() => onState(chart, readColors(canvas)));
+  return () => {
+    stopFollowing();
+    chart.destroy();
+    onState(null, null);
+  };
+}

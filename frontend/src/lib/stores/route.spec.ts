@@ -9,6 +9,12 @@ describe('routeFromHash', () => {
     expect(routeFromHash('#usage?x=1')).toBe('usage');
   });
 
+  it('reads the flows route', () => {
+    expect(routeFromHash('#/flows')).toBe('flows');
+    expect(routeFromHash('#flows/')).toBe('flows');
+    expect(routeFromHash('#/flowsx')).toBe('dashboard');
+  });
+
   it('falls back to the dashboard for anything else', () => {
     expect(routeFromHash('')).toBe('dashboard');
     expect(routeFromHash('#/')).toBe('dashboard');
