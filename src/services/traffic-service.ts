@@ -125,17 +125,19 @@ export function createTrafficService(deps: {
       const startSec = edges[i]!;
       const endSec = edges[i + 1]!;
       const coveredSec = coveredSeconds(startSec, endSec, runs, horizon);
-      buckets.push({ startSec, endSec, sums: coveredSec > 0 ? zeroSums() : null, coveredSec: coveredSec > 0 ? coveredSec : null });
+      buckets.push({ startSec, endSec, sums: null, coveredSec: coveredSec > 0 ? coveredSec : null });
     }
     let b = 0;
     for (const row of rows) {
       const start = row[0];
       while (b + 1 < buckets.length && buckets[b]!.endSec <= start) b++;
       const bucket = buckets[b]!;
-      // Data inside a bucket means the collector ran then, whatever the runs table says.
-      bucket.sums ??= zeroSums();
-      addInto(bucket.sums, row);
+      // Data inside a bucket means the collector ran then, whatever the runs table says. The first row of a
+      // bucket is its sums as they are (one row per bucket when the grouping is the tier's own).
+      if (bucket.sums === null) bucket.sums = { rx_bytes: row[1], tx_bytes: row[2], rx_packets: row[3], tx_packets: row[4] };
+      else addInto(bucket.sums, row);
     }
+    for (const bucket of buckets) if (bucket.sums === null && bucket.coveredSec !== null) bucket.sums = zeroSums();
     return buckets;
   }
 
