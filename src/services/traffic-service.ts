@@ -149,6 +149,20 @@ export function createTrafficService(deps: {
     return same ? 'monitored-total' : { interfaces: asked };
   }
 
+  // Local midnights of the last few day windows asked for (issue #13: a year of days is 366 zone lookups
+  // through Intl, ~5 ms; they change once a day). Never changed after they are made.
+  const dayStartsCache = new Map<string, number[]>();
+  function dayStartsOf(firstDayStart: number, count: number): number[] {
+    const key = `${firstDayStart}|${count}`;
+    let starts = dayStartsCache.get(key);
+    if (starts === undefined) {
+      starts = consecutiveDayStarts(firstDayStart, count, deps.timezone);
+      if (dayStartsCache.size >= 8) dayStartsCache.delete(dayStartsCache.keys().next().value!);
+      dayStartsCache.set(key, starts);
+    }
+    return starts;
+  }
+
   return {
     tierRetentionSec: retentionSec,
     query({ windowHours, groupMinutes, interfaces }) {
@@ -163,7 +177,7 @@ export function createTrafficService(deps: {
         const lastDay = localDayNumber(nowSec, deps.timezone);
         const count = Math.floor((lastDay - firstDay) / days) + 1;
         if (count > MAX_POINTS) throw badRequest('TOO_MANY_POINTS', `that is ${count} buckets; at most ${MAX_POINTS} fit in one answer`);
-        const dayStarts = consecutiveDayStarts(dayStartOfNumber(firstDay, deps.timezone), count * days + 1, deps.timezone);
+        const dayStarts = dayStartsOf(dayStartOfNumber(firstDay, deps.timezone), count * days + 1);
         const edges = dayStarts.filter((_, i) => i % days === 0);
         return { startSec, endSec: nowSec, bucketSeconds: groupMinutes * 60, tier: 'traffic_1d', buckets: fill('traffic_1d', edges, interfaces, nowSec) };
       }
