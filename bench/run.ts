@@ -418,10 +418,10 @@ function renderBundle(L: string[], b: BundleResult): void {
 
 await main();
 
-/** Writes the page, keeping the sections other benches maintain (bench/dashboard.ts, sync.ts, forecast.ts, hosts.ts, flows, qos.ts, lean and soak) between their markers. */
+/** Writes the page, keeping the sections other benches maintain (bench/dashboard.ts, sync.ts, forecast.ts, hosts.ts, flows, qos.ts, lean and soak, and issue #13's hand-written experiment notes) between their markers. */
 function writeKeepingSync(file: string, page: string): void {
   const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const kept = ['dashboard', 'sync', 'forecast', 'hosts', 'flows', 'qos', 'lean', 'soak']
+  const kept = ['dashboard', 'sync', 'forecast', 'hosts', 'flows', 'qos', 'lean', 'soak', 'i13-notes']
     .map((name) => new RegExp(`<!-- ${name}-bench -->[\\s\\S]*?<!-- /${name}-bench -->`).exec(previous)?.[0])
     .filter((block): block is string => block !== undefined);
   fs.writeFileSync(file, [page.trimEnd(), ...kept].join('\n\n') + '\n');
