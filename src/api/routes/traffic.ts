@@ -216,7 +216,9 @@ export function trafficJsonBytes(answer: TrafficAnswer, meta: TrafficMeta, cache
   const reused = run > 0 ? prev!.body.subarray(prev!.offsets[k]!, prev!.offsets[k + run]!) : Buffer.alloc(0); // each point with its comma
   const iso = createIsoFormatter();
   const fresh = new Array<string>(n - run);
-  const offsets = new Uint32Array(n + 1);
+  // The previous answer's arrays are written over in place when the size is the same (a chart reload): each
+  // index is read (k + i >= i) before it is written. Fewer external allocations, fewer GCs they would start.
+  const offsets = prev !== undefined && prev.offsets.length === n + 1 ? prev.offsets : new Uint32Array(n + 1);
   let at = head.length;
   for (let i = 0; i < run; i++) {
     offsets[i] = at;
@@ -239,7 +241,7 @@ export function trafficJsonBytes(answer: TrafficAnswer, meta: TrafficMeta, cache
   if (run > 0) body[head.length + reused.length - 1] = 0x2c; // the reused run may have been the last, ended by ']'
   freshBytes.copy(body, head.length + reused.length, 0, Math.max(0, pointsEnd - head.length - reused.length));
   tail.copy(body, pointsEnd);
-  const values = new Float64Array(n * STRIDE);
+  const values = prev !== undefined && prev.values.length === n * STRIDE ? prev.values : new Float64Array(n * STRIDE);
   let exact = true;
   for (let i = 0; i < n && exact; i++) exact = putValues(values, i, answer.buckets[i]!);
   if (exact) cache.keep(key, { values, body, offsets });
