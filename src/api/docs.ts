@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from './app.js';
+import { HttpError } from './errors.js';
 
 /** Headers of the UI's answers that are passed on (the main app sets its own security headers and length). */
 const PASSED_HEADERS = ['content-type', 'cache-control', 'etag', 'last-modified', 'location', 'vary'];
@@ -46,6 +47,13 @@ export function registerLazyDocs(app: App, routePrefix = '/docs'): void {
       if (typeof v === 'string') headers[name] = v;
     }
     const answer = await inner.inject({ method: 'GET', url: request.url, headers });
+    // The UI's own errors become the app's: the same 404 body as any unknown path, our error shape otherwise.
+    if (answer.statusCode === 404) {
+      reply.callNotFound();
+      return reply;
+    }
+    if (answer.statusCode >= 500) throw new Error(`the OpenAPI UI answered ${answer.statusCode} for ${request.url.split('?')[0]}`);
+    if (answer.statusCode >= 400) throw new HttpError(answer.statusCode, 'BAD_REQUEST', `the OpenAPI UI refused ${request.url.split('?')[0]}`);
     reply.status(answer.statusCode);
     for (const name of PASSED_HEADERS) {
       const v = answer.headers[name];
