@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { registerLazyDocs } from './docs.js';
 import { HttpError } from './errors.js';
 import { makeDefaultedParamsOptional, toOpenApi30Schemas } from './openapi.js';
 import { registerAlertRuleRoutes } from './routes/alert-rules.js';
@@ -144,7 +144,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     },
     transformObject: (doc) => toOpenApi30Schemas('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject),
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  registerLazyDocs(app); // the OpenAPI UI is loaded on its first request (issue #13)
 
   registerHealthRoutes(app, ctx);
   registerCollectorRoutes(app, ctx);

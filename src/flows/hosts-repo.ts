@@ -5,6 +5,7 @@
  */
 import type { InterfaceState } from '../collector/deltas.js';
 import type { Db, Stmt } from '../storage/db.js';
+import { exactSeriesStatement } from '../storage/series-cache.js';
 import { fixedGrid, spreadOverBuckets, zonedDayGrid, type BucketGrid } from '../storage/spans.js';
 import type { RetentionSec, SeriesRow, SeriesScope, Tier } from '../storage/traffic-repo.js';
 import type { FlowsMode } from './nft-plan.js';
@@ -124,9 +125,9 @@ export function createHostsRepo(db: Db, options: { timezone: string }): HostsRep
     TIERS.map((t) => {
       const sql = `SELECT bucket_start, SUM(rx_bytes), SUM(tx_bytes), SUM(rx_packets), SUM(tx_packets) FROM ${TABLE_OF[t]}
         WHERE host_id IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ? GROUP BY bucket_start ORDER BY bucket_start`;
-      return [t, { fast: db.prepare(sql).raw(true), exact: db.prepare(sql).raw(true).safeIntegers(true) }];
+      return [t, exactSeriesStatement(db, sql)];
     }),
-  ) as Record<Tier, { fast: Stmt; exact: Stmt }>;
+  ) as Record<Tier, (...args: unknown[]) => SeriesRow[]>;
   const sumsStmt = (t: Tier) =>
     db
       .prepare(
@@ -291,15 +292,7 @@ export function createHostsRepo(db: Db, options: { timezone: string }): HostsRep
     },
     series(tier, scope, fromSec, toSec) {
       const ids = scope === 'monitored-total' ? [] : scope.interfaces;
-      const stmts = series[tier];
-      const args = [JSON.stringify(ids), fromSec, toSec];
-      const rows = stmts.fast.all(...args) as SeriesRow[];
-      for (const r of rows) {
-        if (!(Number.isSafeInteger(r[1]) && Number.isSafeInteger(r[2]) && Number.isSafeInteger(r[3]) && Number.isSafeInteger(r[4]))) {
-          return (stmts.exact.all(...args) as SeriesRow[]).map((e) => [Number(e[0]), e[1], e[2], e[3], e[4]] as SeriesRow);
-        }
-      }
-      return rows;
+      return series[tier](JSON.stringify(ids), fromSec, toSec);
     },
     totalsInterfaces() {
       return [];

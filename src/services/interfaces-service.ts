@@ -46,6 +46,19 @@ function signatureOf(items: readonly { name: string; ifindex: number | null }[])
     .join(',');
 }
 
+/**
+ * Whether a counter read lists exactly the interfaces of `sig` (names and ifindexes): no string is made in
+ * the usual case (issue #13: /api/interfaces is polled by the dashboard).
+ */
+function sameSignature(sig: Map<string, number | null> | null, items: readonly { name: string; ifindex: number | null }[]): boolean {
+  if (sig === null || sig.size !== items.length) return false;
+  for (const i of items) {
+    const known = sig.get(i.name);
+    if (known === undefined || known !== i.ifindex) return false;
+  }
+  return true;
+}
+
 export function createInterfacesService(deps: {
   source: CounterSource;
   settings: SettingsService;
@@ -55,13 +68,17 @@ export function createInterfacesService(deps: {
   let meta: InterfaceMeta[] = [];
   let metaAt = -Infinity;
   let metaSignature: string | null = null;
+  let metaIndex: Map<string, number | null> | null = null;
   const speeds = new Map<string, number | null>();
+  /** The primary (by route) and the sorted order of the cached metadata, per primary and monitored set. */
+  let ordered: { metas: InterfaceMeta[]; primary: string | null; monitored: ReadonlySet<string>; views: Omit<InterfaceView, 'counters'>[] } | null = null;
 
   async function refreshMeta(): Promise<InterfaceMeta[]> {
     const read = await deps.source.listInterfaces();
     meta = read;
     metaAt = deps.now();
     metaSignature = signatureOf(read);
+    metaIndex = new Map(read.map((m) => [m.name, m.ifindex]));
     speeds.clear();
     // The collector's plausibility bound: a virtual link's reported speed (a veth says 10000) bounds nothing.
     for (const m of meta) speeds.set(m.name, m.isVirtual ? null : m.speedMbps);
@@ -69,8 +86,8 @@ export function createInterfacesService(deps: {
   }
 
   /** The cached metadata while it is fresh and matches the interfaces a counter read saw; else a new read. */
-  function currentMeta(seen: string | null): Promise<InterfaceMeta[]> | InterfaceMeta[] {
-    const fresh = metaSignature !== null && deps.now() - metaAt < META_MAX_AGE_MS && (seen === null || seen === metaSignature);
+  function currentMeta(seen: readonly { name: string; ifindex: number | null }[] | null): Promise<InterfaceMeta[]> | InterfaceMeta[] {
+    const fresh = metaSignature !== null && deps.now() - metaAt < META_MAX_AGE_MS && (seen === null || sameSignature(metaIndex, seen));
     return fresh ? meta : refreshMeta();
   }
 
@@ -81,13 +98,18 @@ export function createInterfacesService(deps: {
 
   async function list(): Promise<InterfaceView[]> {
     const reading = await deps.source.readCounters();
-    const metas = await currentMeta(signatureOf(reading.interfaces));
+    const metas = await currentMeta(reading.interfaces);
     const counters = new Map(reading.interfaces.map((i) => [i.name, i.counters]));
     const primary = primaryOf(metas);
     const monitored = deps.settings.monitored();
-    return metas
-      .map((m) => ({ meta: m, counters: counters.get(m.name) ?? null, isPrimary: m.name === primary, monitored: monitored.has(m.name) }))
-      .sort((a, b) => Number(b.isPrimary) - Number(a.isPrimary) || a.meta.name.localeCompare(b.meta.name));
+    // The order and flags change only with the metadata, the primary or the monitored set: sorted once.
+    if (ordered === null || ordered.metas !== metas || ordered.primary !== primary || ordered.monitored !== monitored) {
+      const views = metas
+        .map((m) => ({ meta: m, isPrimary: m.name === primary, monitored: monitored.has(m.name) }))
+        .sort((a, b) => Number(b.isPrimary) - Number(a.isPrimary) || a.meta.name.localeCompare(b.meta.name));
+      ordered = { metas, primary, monitored, views };
+    }
+    return ordered.views.map((v) => ({ meta: v.meta, counters: counters.get(v.meta.name) ?? null, isPrimary: v.isPrimary, monitored: v.monitored }));
   }
 
   return {
@@ -108,6 +130,7 @@ export function createInterfacesService(deps: {
     refreshMeta,
     invalidate() {
       metaSignature = null;
+      metaIndex = null;
     },
   };
 }

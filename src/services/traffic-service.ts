@@ -125,17 +125,19 @@ export function createTrafficService(deps: {
       const startSec = edges[i]!;
       const endSec = edges[i + 1]!;
       const coveredSec = coveredSeconds(startSec, endSec, runs, horizon);
-      buckets.push({ startSec, endSec, sums: coveredSec > 0 ? zeroSums() : null, coveredSec: coveredSec > 0 ? coveredSec : null });
+      buckets.push({ startSec, endSec, sums: null, coveredSec: coveredSec > 0 ? coveredSec : null });
     }
     let b = 0;
     for (const row of rows) {
       const start = row[0];
       while (b + 1 < buckets.length && buckets[b]!.endSec <= start) b++;
       const bucket = buckets[b]!;
-      // Data inside a bucket means the collector ran then, whatever the runs table says.
-      bucket.sums ??= zeroSums();
-      addInto(bucket.sums, row);
+      // Data inside a bucket means the collector ran then, whatever the runs table says. The first row of a
+      // bucket is its sums as they are (one row per bucket when the grouping is the tier's own).
+      if (bucket.sums === null) bucket.sums = { rx_bytes: row[1], tx_bytes: row[2], rx_packets: row[3], tx_packets: row[4] };
+      else addInto(bucket.sums, row);
     }
+    for (const bucket of buckets) if (bucket.sums === null && bucket.coveredSec !== null) bucket.sums = zeroSums();
     return buckets;
   }
 
@@ -145,6 +147,20 @@ export function createTrafficService(deps: {
     const asked = [...new Set(interfaces)].sort();
     const same = totals.length > 0 && asked.length === totals.length && asked.every((n, i) => n === totals[i]);
     return same ? 'monitored-total' : { interfaces: asked };
+  }
+
+  // Local midnights of the last few day windows asked for (issue #13: a year of days is 366 zone lookups
+  // through Intl, ~5 ms; they change once a day). Never changed after they are made.
+  const dayStartsCache = new Map<string, number[]>();
+  function dayStartsOf(firstDayStart: number, count: number): number[] {
+    const key = `${firstDayStart}|${count}`;
+    let starts = dayStartsCache.get(key);
+    if (starts === undefined) {
+      starts = consecutiveDayStarts(firstDayStart, count, deps.timezone);
+      if (dayStartsCache.size >= 8) dayStartsCache.delete(dayStartsCache.keys().next().value!);
+      dayStartsCache.set(key, starts);
+    }
+    return starts;
   }
 
   return {
@@ -161,7 +177,7 @@ export function createTrafficService(deps: {
         const lastDay = localDayNumber(nowSec, deps.timezone);
         const count = Math.floor((lastDay - firstDay) / days) + 1;
         if (count > MAX_POINTS) throw badRequest('TOO_MANY_POINTS', `that is ${count} buckets; at most ${MAX_POINTS} fit in one answer`);
-        const dayStarts = consecutiveDayStarts(dayStartOfNumber(firstDay, deps.timezone), count * days + 1, deps.timezone);
+        const dayStarts = dayStartsOf(dayStartOfNumber(firstDay, deps.timezone), count * days + 1);
         const edges = dayStarts.filter((_, i) => i % days === 0);
         return { startSec, endSec: nowSec, bucketSeconds: groupMinutes * 60, tier: 'traffic_1d', buckets: fill('traffic_1d', edges, interfaces, nowSec) };
       }

@@ -6,6 +6,7 @@
 import type { RawCounters } from '../collector/counter-source.js';
 import { COUNTER_COLUMNS, countersToParams, rowToCounters, type CounterRow } from './counter-columns.js';
 import type { Db, Stmt } from './db.js';
+import { createSeriesCache, exactSeriesStatement } from './series-cache.js';
 import { fixedGrid, spreadOverBuckets, zonedDayGrid, type BucketGrid } from './spans.js';
 
 export type Tier = 'traffic_1m' | 'traffic_1h' | 'traffic_1d';
@@ -122,28 +123,32 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     ]),
   ) as Record<Tier, Stmt>;
   const seriesCols = 'bucket_start, SUM(rx_bytes) AS rx_bytes, SUM(tx_bytes) AS tx_bytes, SUM(rx_packets) AS rx_packets, SUM(tx_packets) AS tx_packets';
-  const seriesStmt = (sql: string) => ({ fast: db.prepare(sql).raw(true), exact: db.prepare(sql).raw(true).safeIntegers(true) });
   const seriesOf = Object.fromEntries(
     TIERS.map((t) => [
       t,
       {
-        listed: seriesStmt(
+        listed: exactSeriesStatement(
+          db,
           `SELECT ${seriesCols} FROM ${t}
            WHERE interface_name IN (SELECT value FROM json_each(?)) AND bucket_start >= ? AND bucket_start < ?
            GROUP BY bucket_start ORDER BY bucket_start`,
         ),
-        total: seriesStmt(
+        total: exactSeriesStatement(
+          db,
           `SELECT bucket_start, rx_bytes, tx_bytes, rx_packets, tx_packets FROM ${TOTAL_OF[t]}
            WHERE bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start`,
         ),
         // One interface: a range of its primary key, already in order, nothing to group.
-        single: seriesStmt(
+        single: exactSeriesStatement(
+          db,
           `SELECT bucket_start, rx_bytes, tx_bytes, rx_packets, tx_packets FROM ${t}
            WHERE interface_name = ? AND bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start`,
         ),
       },
     ]),
-  ) as Record<Tier, Record<'listed' | 'total' | 'single', { fast: Stmt; exact: Stmt }>>;
+  ) as Record<Tier, Record<'listed' | 'total' | 'single', (...args: unknown[]) => SeriesRow[]>>;
+  // Rows of closed buckets stay in memory between chart reloads; every method below that changes rows tells it.
+  const seriesCache = createSeriesCache(db);
   const totalsKey = 'totals_interfaces';
   const readTotalsSet = (): string[] => {
     const row = db.prepare('SELECT value FROM configuration WHERE key = ?').get(totalsKey) as { value: string } | undefined;
@@ -276,6 +281,7 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
 
   const repo: TrafficRepo = {
     addToBucket(tier, interfaceName, bucketStart, counters) {
+      seriesCache.invalidateFrom(tier, bucketStart);
       const params = countersToParams(counters);
       upsertTier[tier].run(interfaceName, bucketStart, ...params);
       if (totalsSet.has(interfaceName)) upsertTotal[tier].run(bucketStart, ...params);
@@ -291,6 +297,10 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
       // a batch of polls writes each (interface, bucket) and each total bucket once (issue #13).
       const perTier = TIERS.map(() => new Map<string, { name: string; bucketStart: number; sums: bigint[] }>());
       const totals = TIERS.map(() => new Map<number, bigint[]>());
+      // The first bucket of each tier these samples add to (a share never lands before its sample's start).
+      let earliest = Infinity;
+      for (const s of samples) earliest = Math.min(earliest, s.startSec, s.endSec);
+      if (earliest !== Infinity) for (const tier of TIERS) seriesCache.invalidateFrom(tier, grids[tier]().startOf(earliest));
       for (const s of samples) {
         insertRaw.run(s.interfaceName, s.endSec, Math.max(0, s.endSec - s.startSec), ...countersToParams(s.counters));
         const withTotal = totalsSet.has(s.interfaceName);
@@ -318,21 +328,15 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
       return sumByBucketStmt[tier].all(JSON.stringify(interfaces), fromSec, toSec) as BucketSum[];
     },
     series(tier, scope, fromSec, toSec) {
-      const [stmts, args] =
-        scope === 'monitored-total'
-          ? [seriesOf[tier].total, [fromSec, toSec]]
-          : scope.interfaces.length === 1
-            ? [seriesOf[tier].single, [scope.interfaces[0], fromSec, toSec]]
-            : [seriesOf[tier].listed, [JSON.stringify(scope.interfaces), fromSec, toSec]];
-      // Doubles are exact up to 2^53 - 1, and better-sqlite3 rounds larger integers silently: any value past
-      // that (it can only have been rounded upwards, past MAX_SAFE_INTEGER) sends the query down the BigInt path.
-      const rows = stmts.fast.all(...args) as SeriesRow[];
-      for (const r of rows) {
-        if (!(Number.isSafeInteger(r[1]) && Number.isSafeInteger(r[2]) && Number.isSafeInteger(r[3]) && Number.isSafeInteger(r[4]))) {
-          return (stmts.exact.all(...args) as SeriesRow[]).map((e) => [Number(e[0]), e[1], e[2], e[3], e[4]] as SeriesRow);
-        }
+      if (scope === 'monitored-total') {
+        return seriesCache.get(tier, `${tier}|total`, fromSec, toSec, (from, to) => seriesOf[tier].total(from, to));
       }
-      return rows;
+      if (scope.interfaces.length === 1) {
+        const name = scope.interfaces[0]!;
+        return seriesCache.get(tier, `${tier}|one|${name}`, fromSec, toSec, (from, to) => seriesOf[tier].single(name, from, to));
+      }
+      const list = JSON.stringify(scope.interfaces);
+      return seriesCache.get(tier, `${tier}|list|${list}`, fromSec, toSec, (from, to) => seriesOf[tier].listed(list, from, to));
     },
     totalsInterfaces() {
       return totalsList;
@@ -340,6 +344,7 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     setTotalsInterfaces(names) {
       const list = [...new Set(names)].sort();
       if (list.length === totalsList.length && list.every((n, i) => n === totalsList[i])) return;
+      seriesCache.clear();
       db.transaction(() => {
         totalsList = list;
         totalsSet = new Set(list);
@@ -355,7 +360,8 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     },
     sumByInterface(tier, interfaces, fromSec, toSec) {
       const list = interfaces === null ? null : JSON.stringify(interfaces);
-      return sumByInterfaceStmt[tier].all(list, list, fromSec, toSec) as (CounterRow & { interface_name: string })[];
+      const rows = seriesCache.range(tier, `sums|${tier}|${list}`, fromSec, toSec, () => sumByInterfaceStmt[tier].all(list, list, fromSec, toSec) as (CounterRow & { interface_name: string })[]);
+      return rows.map((r) => ({ ...r })); // copies: callers may change them, the cache keeps the originals
     },
     oldestBucket(tier) {
       const row = oldestStmt[tier].get() as { b: number | null };
@@ -381,6 +387,7 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
       }
     },
     prune(nowSec, retention) {
+      seriesCache.clear();
       let deleted = 0;
       deleted += pruneRaw.run(nowSec - retention.raw).changes;
       deleted += pruneTier.traffic_1m.run(nowSec - retention.minute).changes;
@@ -393,6 +400,7 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
     },
     rebuildDays(timeZone) {
       dayGrid = zonedDayGrid(timeZone);
+      seriesCache.clear();
       const oldestHour = repo.oldestBucket('traffic_1h');
       const oldestMinute = repo.oldestBucket('traffic_1m');
       db.transaction(() => {

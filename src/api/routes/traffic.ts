@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import type { TrafficAnswer } from '../../services/traffic-service.js';
+import type { TrafficAnswer, TrafficBucket } from '../../services/traffic-service.js';
 import type { RawRow } from '../../storage/traffic-repo.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';
@@ -90,32 +90,167 @@ export function createIsoFormatter(): (sec: number) => string {
   };
 }
 
-/** GET /api/traffic's body (TrafficResponse) as JSON text; counts exact (BigInt past 2^53). */
-export function trafficJson(
-  answer: TrafficAnswer,
-  meta: { interface: string | null; interfaces: readonly string[]; timeWindowHours: number; groupMinutes: number; timezone: string },
-): string {
-  const iso = createIsoFormatter();
-  const points = new Array<string>(answer.buckets.length);
-  for (let i = 0; i < answer.buckets.length; i++) {
-    const b = answer.buckets[i]!;
-    const ts = iso(b.startSec);
-    points[i] =
-      b.sums === null
-        ? `{"timestamp":"${ts}","rx_bytes":null,"tx_bytes":null,"rx_packets":null,"tx_packets":null,"covered_seconds":null}`
-        : `{"timestamp":"${ts}","rx_bytes":${count(b.sums.rx_bytes)},"tx_bytes":${count(b.sums.tx_bytes)},"rx_packets":${count(b.sums.rx_packets)},"tx_packets":${count(b.sums.tx_packets)},"covered_seconds":${count(b.coveredSec)}}`;
+/** One rendered answer: its buckets' values and its JSON, with where each point's text starts in it. */
+interface Rendered {
+  /** Per bucket: start, end, covered seconds (NaN: null), then the four sums (NaN: null), as doubles (exact: all safe integers). */
+  values: Float64Array;
+  body: Buffer;
+  /** offsets[i]: the first byte of point i's text in body; offsets[n]: one past the last point's comma. */
+  offsets: Uint32Array;
+}
+
+/**
+ * The JSON text of the last answers, reused for the buckets a later answer has with the same values
+ * (compared value by value, so nothing needs invalidating): a chart reload renders only the buckets that
+ * changed, usually the newest, and copies the rest as bytes. Keyed by tier, bucket length, zone and
+ * interfaces; the least recently used key goes first.
+ */
+export class TrafficJsonCache {
+  private readonly byKey = new Map<string, Rendered>();
+  constructor(private readonly maxKeys = 4) {}
+
+  /** The previous answer of `key`, forgotten until keep() hands the new one. */
+  take(key: string): Rendered | undefined {
+    const r = this.byKey.get(key);
+    this.byKey.delete(key);
+    return r;
   }
+
+  keep(key: string, rendered: Rendered): void {
+    this.byKey.set(key, rendered);
+    while (this.byKey.size > this.maxKeys) this.byKey.delete(this.byKey.keys().next().value!);
+  }
+}
+
+const STRIDE = 7;
+
+/**
+ * The bucket's values as doubles into v at i * STRIDE; false when a count is a BigInt (past 2^53: such an
+ * answer is not kept). Flat numbers rather than the bucket objects, so that what is kept between requests is
+ * one array the garbage collector never walks.
+ */
+function putValues(v: Float64Array, i: number, b: TrafficBucket): boolean {
+  const o = i * STRIDE;
+  v[o] = b.startSec;
+  v[o + 1] = b.endSec;
+  v[o + 2] = b.coveredSec ?? NaN;
+  if (b.sums === null) {
+    v[o + 3] = v[o + 4] = v[o + 5] = v[o + 6] = NaN;
+    return true;
+  }
+  const { rx_bytes, tx_bytes, rx_packets, tx_packets } = b.sums;
+  if (typeof rx_bytes !== 'number' || typeof tx_bytes !== 'number' || typeof rx_packets !== 'number' || typeof tx_packets !== 'number') return false;
+  v[o + 3] = rx_bytes;
+  v[o + 4] = tx_bytes;
+  v[o + 5] = rx_packets;
+  v[o + 6] = tx_packets;
+  return true;
+}
+
+/** Whether the values at v[i * STRIDE] are bucket b's (NaN stands for null). */
+function sameValues(v: Float64Array, i: number, b: TrafficBucket): boolean {
+  const o = i * STRIDE;
+  if (v[o] !== b.startSec || v[o + 1] !== b.endSec) return false;
+  if (b.coveredSec === null ? v[o + 2] === v[o + 2] : v[o + 2] !== b.coveredSec) return false;
+  const sums = b.sums;
+  if (sums === null) return v[o + 3] !== v[o + 3];
+  return v[o + 3] === sums.rx_bytes && v[o + 4] === sums.tx_bytes && v[o + 5] === sums.rx_packets && v[o + 6] === sums.tx_packets;
+}
+
+function pointJson(ts: string, b: TrafficBucket): string {
+  return b.sums === null
+    ? `{"timestamp":"${ts}","rx_bytes":null,"tx_bytes":null,"rx_packets":null,"tx_packets":null,"covered_seconds":null}`
+    : `{"timestamp":"${ts}","rx_bytes":${count(b.sums.rx_bytes)},"tx_bytes":${count(b.sums.tx_bytes)},"rx_packets":${count(b.sums.rx_packets)},"tx_packets":${count(b.sums.tx_packets)},"covered_seconds":${count(b.coveredSec)}}`;
+}
+
+type TrafficMeta = { interface: string | null; interfaces: readonly string[]; timeWindowHours: number; groupMinutes: number; timezone: string };
+
+function trafficHead(): string {
+  return '{"data":[';
+}
+
+function trafficTail(answer: TrafficAnswer, meta: TrafficMeta): string {
   return (
-    `{"data":[${points.join(',')}],` +
-    `"interface":${JSON.stringify(meta.interface)},"interfaces":${JSON.stringify(meta.interfaces)},` +
+    `],"interface":${JSON.stringify(meta.interface)},"interfaces":${JSON.stringify(meta.interfaces)},` +
     `"time_window_hours":${JSON.stringify(meta.timeWindowHours)},"group_minutes":${meta.groupMinutes},` +
     `"bucket_seconds":${answer.bucketSeconds},"timezone":${JSON.stringify(meta.timezone)},` +
     `"start":"${new Date(answer.startSec * 1000).toISOString()}","end":"${new Date(answer.endSec * 1000).toISOString()}"}`
   );
 }
 
+/** GET /api/traffic's body (TrafficResponse) as JSON text; counts exact (BigInt past 2^53). */
+export function trafficJson(answer: TrafficAnswer, meta: TrafficMeta): string {
+  const iso = createIsoFormatter();
+  const points = new Array<string>(answer.buckets.length);
+  for (let i = 0; i < answer.buckets.length; i++) points[i] = pointJson(iso(answer.buckets[i]!.startSec), answer.buckets[i]!);
+  return `${trafficHead()}${points.join(',')}${trafficTail(answer, meta)}`;
+}
+
+/**
+ * The same text as trafficJson, as bytes, copying the points the cache already holds with the same values.
+ * What the cache keeps is the new answer.
+ */
+export function trafficJsonBytes(answer: TrafficAnswer, meta: TrafficMeta, cache: TrafficJsonCache): Buffer {
+  const key = `${answer.tier}|${answer.bucketSeconds}|${meta.timezone}|${meta.interfaces.join(',')}`;
+  const prev = cache.take(key);
+  const n = answer.buckets.length;
+  // The run of leading buckets the previous answer rendered with the same values.
+  let k = -1;
+  let run = 0;
+  if (prev !== undefined && n > 0) {
+    const first = answer.buckets[0]!.startSec;
+    const prevN = prev.offsets.length - 1;
+    let lo = 0;
+    let hi = prevN;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (prev.values[mid * STRIDE]! < first) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < prevN && prev.values[lo * STRIDE] === first) {
+      k = lo;
+      while (run < n && k + run < prevN && sameValues(prev.values, k + run, answer.buckets[run]!)) run++;
+    }
+  }
+  const head = Buffer.from(trafficHead());
+  const reused = run > 0 ? prev!.body.subarray(prev!.offsets[k]!, prev!.offsets[k + run]!) : Buffer.alloc(0); // each point with its comma
+  const iso = createIsoFormatter();
+  const fresh = new Array<string>(n - run);
+  // The previous answer's arrays are written over in place when the size is the same (a chart reload): each
+  // index is read (k + i >= i) before it is written. Fewer external allocations, fewer GCs they would start.
+  const offsets = prev !== undefined && prev.offsets.length === n + 1 ? prev.offsets : new Uint32Array(n + 1);
+  let at = head.length;
+  for (let i = 0; i < run; i++) {
+    offsets[i] = at;
+    at += prev!.offsets[k + i + 1]! - prev!.offsets[k + i]!;
+  }
+  for (let i = run; i < n; i++) {
+    const text = `${pointJson(iso(answer.buckets[i]!.startSec), answer.buckets[i]!)},`;
+    fresh[i - run] = text;
+    offsets[i] = at;
+    at += text.length; // ASCII: digits, ISO dates, fixed keys
+  }
+  offsets[n] = at;
+  const freshBytes = Buffer.from(fresh.join(''));
+  // The points end with a comma each: the tail overwrites the last one.
+  const tail = Buffer.from(trafficTail(answer, meta));
+  const pointsEnd = n > 0 ? at - 1 : at;
+  const body = Buffer.allocUnsafe(pointsEnd + tail.length);
+  head.copy(body, 0);
+  reused.copy(body, head.length);
+  if (run > 0) body[head.length + reused.length - 1] = 0x2c; // the reused run may have been the last, ended by ']'
+  freshBytes.copy(body, head.length + reused.length, 0, Math.max(0, pointsEnd - head.length - reused.length));
+  tail.copy(body, pointsEnd);
+  const values = prev !== undefined && prev.values.length === n * STRIDE ? prev.values : new Float64Array(n * STRIDE);
+  let exact = true;
+  for (let i = 0; i < n && exact; i++) exact = putValues(values, i, answer.buckets[i]!);
+  if (exact) cache.keep(key, { values, body, offsets });
+  return body;
+}
+
 export function registerTrafficRoutes(app: App, ctx: AppContext): void {
   const tags = ['traffic'];
+  const jsonCache = new TrafficJsonCache();
 
   app.get(
     '/api/traffic',
@@ -140,15 +275,15 @@ export function registerTrafficRoutes(app: App, ctx: AppContext): void {
       const answer = ctx.trafficService.query({ windowHours, groupMinutes, interfaces });
       // Written by hand rather than through the schema's serializer: a year of hours is 8,760 points, and
       // this is the dashboard's hot path. The shape is exactly TrafficResponse (tests parse it exactly).
-      const body = trafficJson(answer, {
+      const body = trafficJsonBytes(answer, {
         interface: name ?? null,
         interfaces,
         timeWindowHours: windowHours,
         groupMinutes,
         timezone: ctx.config.timezone,
-      });
-      // The text is already the JSON of TrafficResponse: send it as is (the typed reply expects the object).
-      return reply.type('application/json; charset=utf-8').serializer((text: string) => text).send(body as unknown as Parameters<typeof reply.send>[0]);
+      }, jsonCache);
+      // The bytes are already the JSON of TrafficResponse: Fastify sends a Buffer as is (the typed reply expects the object).
+      return reply.type('application/json; charset=utf-8').send(body as unknown as Parameters<typeof reply.send>[0]);
     },
   );
 
