@@ -72,7 +72,7 @@ export function formatIpv6(b: Buffer): string {
   }
   if (bestLen < 2) bestBase = -1;
   // An embedded IPv4 address (compatible or mapped), as inet_ntop prints it.
-  if (bestBase === 0 && (bestLen === 6 || (bestLen === 7 && words[7] !== 1) || (bestLen === 5 && words[5] === 0xffff))) {
+  if (bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
     return `${bestLen === 5 ? '::ffff:' : '::'}${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
   }
   let out = '';
