@@ -1,7 +1,7 @@
 /**
  * Issue #9: the per-host read with 250 hosts (both directions: 500 set elements) — one listing of the
  * netpulse table through libnftables (and through a spawned `nft -j`), its parse, and the delta maths — and
- * the RSS the feature adds. Runs as root in two namespaces it creates (np9h-bench-<pid>-a/b) and deletes:
+ * the RSS the feature adds; and the same read straight over netlink (src/flows/nft-netlink.ts), as polls do. Runs as root in two namespaces it creates (np9h-bench-<pid>-a/b) and deletes:
  *
  *   npx tsx bench/hosts.ts
  */
@@ -63,6 +63,15 @@ const timeRead = (run: () => void, rounds: number) => {
   }
   return median(times);
 };
+const timeReadAsync = async (run: () => Promise<void>, rounds: number) => {
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t0 = process.hrtime.bigint();
+    await run();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(times);
+};
 let state = computeHostDeltas({ timeMs: 0, bootId: 'b', interfaces: new Map() }, listing.elements, 1000, 'b').next;
 let tick = 1000;
 const libMs = timeRead(() => void parseTableListing(lib.run(LIST_TABLE)), ROUNDS);
@@ -74,6 +83,28 @@ const fullMs = timeRead(() => {
   const l = parseTableListing(lib.run(LIST_TABLE))!;
   state = computeHostDeltas(state, l.elements, (tick += 1000), 'b').next;
 }, ROUNDS);
+const { openNftSetReader } = await import('../src/flows/nft-netlink.js');
+const reader = openNftSetReader();
+const viaNetlink = (await reader.read())!;
+const listedNow = parseTableListing(lib.run(LIST_TABLE))!.elements.length;
+if (viaNetlink.elements.length !== listedNow) throw new Error(`netlink read ${viaNetlink.elements.length} elements, libnftables ${listedNow}`);
+const netlinkMs = await timeReadAsync(async () => void (await reader.read()), ROUNDS);
+const netlinkDeltasMs = await timeReadAsync(async () => {
+  const r = (await reader.read())!;
+  state = computeHostDeltas(state, r.elements, (tick += 1000), 'b').next;
+}, ROUNDS);
+reader.close();
+// The same six requests without decoding the elements: what the socket round trips cost alone.
+const { Protocol, createNetlink } = await import('netlink');
+const nl = await import('../src/flows/nft-netlink.js');
+const { SET_NAMES } = await import('../src/flows/nft-plan.js');
+const raw = createNetlink(Protocol.NETFILTER, {} as Parameters<typeof createNetlink>[1]);
+const netlinkRequestsMs = await timeReadAsync(async () => {
+  await raw.request(nl.nftMsgType(nl.NFT_MSG_GETTABLE), nl.getTableRequest());
+  for (const set of SET_NAMES) await raw.request(nl.nftMsgType(nl.NFT_MSG_GETSETELEM), nl.getSetElemRequest(set), { flags: nl.NLM_F_DUMP });
+  await raw.request(nl.nftMsgType(nl.NFT_MSG_GETTABLE), nl.getTableRequest());
+}, ROUNDS);
+raw.close();
 const spawn = spawnNftRunner();
 const spawnMs = timeRead(() => void parseTableListing(spawn.run(LIST_TABLE)), 30);
 globalThis.gc?.();
@@ -90,6 +121,10 @@ console.log(
       parse_ms: +parseOnlyMs.toFixed(3),
       libnftables_list_parse_ms: +libMs.toFixed(3),
       libnftables_list_parse_deltas_ms: +fullMs.toFixed(3),
+      netlink_elements: viaNetlink.elements.length,
+      netlink_requests_only_ms: +netlinkRequestsMs.toFixed(3),
+      netlink_read_parse_ms: +netlinkMs.toFixed(3),
+      netlink_read_parse_deltas_ms: +netlinkDeltasMs.toFixed(3),
       spawned_nft_list_parse_ms: +spawnMs.toFixed(3),
       rss_added_mib: +((rssAfter - rssBefore) / 1048576).toFixed(1),
       load_average_1m: +(await import('node:os')).loadavg()[0]!.toFixed(1),

@@ -6,12 +6,17 @@
  *   passed while Net-Pulse was down is then counted once); counted first and then replaced when it is ours but
  *   its rules differ (a changed NETPULSE_LAN_CIDRS); otherwise created afresh (its elements count from zero);
  * - at stop, read one last time and deleted.
+ * Each poll reads the elements over netlink when a set reader is given (src/flows/nft-netlink.ts, ~1 ms for
+ * 500 elements), with the table's handle to notice a replaced table; the full libnftables listing (and its
+ * fingerprint of the rules) is read at start and every `shapeCheckMs`. Without a reader, or once it fails,
+ * every poll reads the full listing as before.
  */
 import { computeHostDeltas } from './host-deltas.js';
 import type { HostIdentity } from './host-identity.js';
 import { hostIdOf } from './host-names.js';
 import type { HostSample, HostsRepo, StoredHostState } from './hosts-repo.js';
 import { DELETE_TABLE, LIST_TABLE, parseTableListing, type FlowsMode, type TableListing, type TablePlan } from './nft-plan.js';
+import type { NftSetReader } from './nft-netlink.js';
 import type { NftRunner } from './nft-seam.js';
 import type { InterfaceState } from '../collector/deltas.js';
 import type { Logger } from '../shared/logger.js';
@@ -28,7 +33,13 @@ export interface HostCounterDeps {
   logger: Logger;
   now: () => number;
   bootId: string | null;
+  /** The netlink reader for the polls in between shape checks; null/absent: every poll lists the table. */
+  setReader?: NftSetReader | null;
+  /** How often a poll reads the full listing to check the table's rules (fingerprint); default 60 s. */
+  shapeCheckMs?: number;
 }
+
+export const SHAPE_CHECK_MS = 60_000;
 
 export interface HostPollResult {
   atMs: number;
@@ -44,7 +55,7 @@ export interface HostCounter {
   poll(): Promise<HostPollResult>;
   /** Last poll, then the table is deleted. */
   close(): Promise<void>;
-  stats(): { polls: number; failedPolls: number; lastError: string | null; lastPollAtMs: number | null; elements: number; lastReadUs: number | null };
+  stats(): { polls: number; failedPolls: number; lastError: string | null; lastPollAtMs: number | null; elements: number; lastReadUs: number | null; reader: 'netlink' | 'listing'; readerReason: string | null };
 }
 
 const toSec = (ms: number) => Math.floor(ms / 1000);
@@ -81,6 +92,10 @@ export async function startHostCounter(deps: HostCounterDeps): Promise<HostCount
   let lastReadUs: number | null = null;
   let elementCount = 0;
   let chain: Promise<unknown> = Promise.resolve();
+  let setReader: NftSetReader | null = deps.setReader ?? null;
+  let readerReason: string | null = setReader === null ? 'no netlink set reader' : null;
+  const shapeCheckMs = deps.shapeCheckMs ?? SHAPE_CHECK_MS;
+  let lastShapeCheckMs = -Infinity;
 
   /** Counts one listing against the state; the caller has the table's handle and fingerprint. */
   async function count(listing: TableListing, atMs: number): Promise<number> {
@@ -142,13 +157,34 @@ export async function startHostCounter(deps: HostCounterDeps): Promise<HostCount
     })();
     saved = state.elements;
   }
+  lastShapeCheckMs = deps.now();
   logger.info({ mode: plan.mode, table: startedAs, via: runner.kind }, 'hosts: counting per host in nft table inet netpulse');
+
+  /** The netlink read as a listing with the fingerprint of the last shape check; undefined: use the full listing. */
+  async function readFast(): Promise<TableListing | null | undefined> {
+    if (setReader === null || deps.now() - lastShapeCheckMs >= shapeCheckMs) return undefined;
+    try {
+      const r = await setReader.read();
+      return r === null ? null : { handle: r.handle, fingerprint: state.fingerprint ?? '', elements: r.elements };
+    } catch (err) {
+      // Said once; from now on every poll reads the full listing, as without netlink.
+      readerReason = `netlink set read failed: ${err instanceof Error ? err.message : String(err)}`;
+      logger.warn({ reason: readerReason }, 'hosts: reading the sets over netlink failed; listing the table through nft from now on');
+      setReader.close();
+      setReader = null;
+      return undefined;
+    }
+  }
 
   async function pollOnce(): Promise<HostPollResult> {
     const t0 = process.hrtime.bigint();
-    const text = runner.run(LIST_TABLE);
-    const atMs = deps.now();
-    const listing = parseTableListing(text);
+    let listing = await readFast();
+    let atMs = deps.now();
+    if (listing === undefined) {
+      listing = parseTableListing(runner.run(LIST_TABLE));
+      atMs = deps.now();
+      lastShapeCheckMs = atMs;
+    }
     lastReadUs = Number(process.hrtime.bigint() - t0) / 1000;
     if (listing === null) throw new Error('the netpulse table is gone');
     if (listing.handle !== state.tableHandle || listing.fingerprint !== state.fingerprint) {
@@ -159,6 +195,7 @@ export async function startHostCounter(deps: HostCounterDeps): Promise<HostCount
       state = emptyState(deps.now(), created);
       deps.db.transaction(() => repo.saveState(state, saved))();
       saved = state.elements;
+      lastShapeCheckMs = deps.now();
       return { atMs, hosts: 0, elements: 0, readUs: lastReadUs };
     }
     const hosts = await count(listing, atMs);
@@ -188,6 +225,8 @@ export async function startHostCounter(deps: HostCounterDeps): Promise<HostCount
       closed = true;
       await chain;
       await poll().catch(() => undefined);
+      setReader?.close();
+      setReader = null;
       try {
         runner.run(DELETE_TABLE);
       } catch (err) {
@@ -201,7 +240,7 @@ export async function startHostCounter(deps: HostCounterDeps): Promise<HostCount
       })();
     },
     stats() {
-      return { polls, failedPolls, lastError, lastPollAtMs, elements: elementCount, lastReadUs };
+      return { polls, failedPolls, lastError, lastPollAtMs, elements: elementCount, lastReadUs, reader: setReader === null ? 'listing' : 'netlink', readerReason };
     },
   };
 }

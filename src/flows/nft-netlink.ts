@@ -1,0 +1,255 @@
+/**
+ * Issue #9, the fast per-host read: the netpulse table's set elements (address + counter) straight from
+ * nf_tables over NETLINK_NETFILTER, without libnftables' JSON (10 ms for 500 elements there, ~0.5 ms here).
+ * The codec is pure (tested on bytes recorded from the kernel); the reader is one socket of the npm `netlink`
+ * package, as src/flows/conntrack.ts uses it. Constants: include/uapi/linux/netfilter/nf_tables.h and
+ * nfnetlink.h (NFNL_SUBSYS_NFTABLES = 10).
+ */
+import { Protocol, createNetlink, type NetlinkMessage, type NetlinkSocket } from 'netlink';
+import { NFGENMSG_LEN, attr, nfgenmsg, parseAttrs, readBeUint } from './netlink-attrs.js';
+import { SET_NAMES, TABLE_NAME, type SetElement, type SetName } from './nft-plan.js';
+
+const NFNL_SUBSYS_NFTABLES = 10;
+export const NFT_MSG_NEWTABLE = 0;
+export const NFT_MSG_GETTABLE = 1;
+export const NFT_MSG_NEWSETELEM = 12;
+export const NFT_MSG_GETSETELEM = 13;
+export const NLM_F_DUMP = 0x300;
+const NFPROTO_INET = 1;
+
+const NFTA_LIST_ELEM = 1;
+const NFTA_TABLE_NAME = 1;
+const NFTA_TABLE_HANDLE = 4;
+const NFTA_SET_ELEM_LIST_TABLE = 1;
+const NFTA_SET_ELEM_LIST_SET = 2;
+const NFTA_SET_ELEM_LIST_ELEMENTS = 3;
+const NFTA_SET_ELEM_KEY = 1;
+const NFTA_SET_ELEM_EXPIRATION = 5;
+// 7 in the enum (the brief said 9: UNSPEC, KEY, DATA, FLAGS, TIMEOUT, EXPIRATION, USERDATA, EXPR); confirmed on recorded bytes.
+const NFTA_SET_ELEM_EXPR = 7;
+const NFTA_SET_ELEM_EXPRESSIONS = 11;
+const NFTA_DATA_VALUE = 1;
+const NFTA_EXPR_NAME = 1;
+const NFTA_EXPR_DATA = 2;
+const NFTA_COUNTER_BYTES = 1;
+const NFTA_COUNTER_PACKETS = 2;
+
+export const nftMsgType = (msg: number): number => (NFNL_SUBSYS_NFTABLES << 8) | msg;
+
+const cstr = (s: string): Buffer => Buffer.from(`${s}\0`, 'latin1');
+
+/** Payload of NFT_MSG_GETSETELEM (sent with NLM_F_DUMP): every element of one set of the netpulse table. */
+export function getSetElemRequest(set: string, table = TABLE_NAME): Buffer {
+  return Buffer.concat([nfgenmsg(NFPROTO_INET), attr(NFTA_SET_ELEM_LIST_TABLE, cstr(table)), attr(NFTA_SET_ELEM_LIST_SET, cstr(set))]);
+}
+
+/** Payload of NFT_MSG_GETTABLE for one table: the answer carries its handle. */
+export function getTableRequest(table = TABLE_NAME): Buffer {
+  return Buffer.concat([nfgenmsg(NFPROTO_INET), attr(NFTA_TABLE_NAME, cstr(table))]);
+}
+
+/** The handle in a NFT_MSG_NEWTABLE answer; null when it has none. */
+export function parseTableHandle(data: Buffer): number | null {
+  const h = readBeUint(parseAttrs(data.subarray(NFGENMSG_LEN)).get(NFTA_TABLE_HANDLE));
+  return h === null ? null : Number(h);
+}
+
+/** An IPv6 address as glibc's inet_ntop writes it (and so nft): longest run (≥ 2) of zero groups as ::. */
+export function formatIpv6(b: Buffer): string {
+  const words: number[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(b.readUInt16BE(i));
+  let bestBase = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) (bestBase = i), (bestLen = j - i);
+    i = j;
+  }
+  if (bestLen < 2) bestBase = -1;
+  // An embedded IPv4 address (compatible or mapped), as inet_ntop prints it.
+  if (bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
+    return `${bestLen === 5 ? '::ffff:' : '::'}${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  }
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestBase) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':';
+    out += words[i]!.toString(16);
+  }
+  return out;
+}
+
+/** Address texts by their bytes: the same hosts come back every poll, so each is formatted once. */
+const v4Texts = new Map<number, string>();
+const v6Texts = new Map<string, string>();
+const TEXT_CACHE_MAX = 4 * 65_536;
+
+function formatAddress(b: Buffer): string | null {
+  if (b.length === 4) {
+    const key = b.readUInt32BE(0);
+    let text = v4Texts.get(key);
+    if (text === undefined) {
+      if (v4Texts.size >= TEXT_CACHE_MAX) v4Texts.clear();
+      v4Texts.set(key, (text = `${b[0]}.${b[1]}.${b[2]}.${b[3]}`));
+    }
+    return text;
+  }
+  if (b.length === 16) {
+    const key = b.toString('latin1', 0, 16);
+    let text = v6Texts.get(key);
+    if (text === undefined) {
+      if (v6Texts.size >= TEXT_CACHE_MAX) v6Texts.clear();
+      v6Texts.set(key, (text = formatIpv6(b)));
+    }
+    return text;
+  }
+  return null;
+}
+
+const COUNTER_NAME = Buffer.from('counter\0', 'latin1');
+const HDR = 4;
+const align4 = (n: number): number => (n + 3) & ~3;
+const typeAt = (buf: Buffer, off: number): number => buf.readUInt16LE(off + 2) & 0x3fff;
+/** The end of the attribute at off (within end), or -1 when its length is broken (the kernel never sends one). */
+function attrEnd(buf: Buffer, off: number, end: number): number {
+  const len = buf.readUInt16LE(off);
+  return len < HDR || off + len > end ? -1 : off + len;
+}
+
+/** A counter expression (NFTA_EXPR_NAME "counter") in [off, end) → its bytes and packets; null for any other. */
+function counterAt(buf: Buffer, off: number, end: number): { bytes: bigint; packets: bigint } | null {
+  let isCounter = false;
+  let bytes: bigint | null = null;
+  let packets: bigint | null = null;
+  for (let a = off; a + HDR <= end; ) {
+    const aEnd = attrEnd(buf, a, end);
+    if (aEnd < 0) break;
+    const type = typeAt(buf, a);
+    if (type === NFTA_EXPR_NAME) {
+      isCounter = aEnd - a - HDR === COUNTER_NAME.length && buf.compare(COUNTER_NAME, 0, COUNTER_NAME.length, a + HDR, aEnd) === 0;
+    } else if (type === NFTA_EXPR_DATA) {
+      for (let c = a + HDR; c + HDR <= aEnd; ) {
+        const cEnd = attrEnd(buf, c, aEnd);
+        if (cEnd < 0) break;
+        if (cEnd - c - HDR === 8) {
+          const t = typeAt(buf, c);
+          if (t === NFTA_COUNTER_BYTES) bytes = buf.readBigUInt64BE(c + HDR);
+          else if (t === NFTA_COUNTER_PACKETS) packets = buf.readBigUInt64BE(c + HDR);
+        }
+        c = align4(cEnd);
+      }
+    }
+    a = align4(aEnd);
+  }
+  return isCounter && bytes !== null && packets !== null ? { bytes, packets } : null;
+}
+
+/**
+ * The elements of one NFT_MSG_NEWSETELEM message (payload after the nlmsghdr) that carry a counter.
+ * Walks offsets in place (no maps, no copies): ~0.5 µs an element, so 500 elements stay well under a millisecond.
+ */
+export function parseSetElemMessage(set: SetName, data: Buffer, into: SetElement[] = []): SetElement[] {
+  const list = parseAttrs(data.subarray(NFGENMSG_LEN)).get(NFTA_SET_ELEM_LIST_ELEMENTS);
+  if (list === undefined) return into;
+  const end = list.length;
+  for (let el = 0; el + HDR <= end; ) {
+    const elEnd = attrEnd(list, el, end);
+    if (elEnd < 0) break;
+    if (typeAt(list, el) === NFTA_LIST_ELEM) {
+      let address: string | null = null;
+      let counter: { bytes: bigint; packets: bigint } | null = null;
+      let expiresSec: number | null = null;
+      for (let a = el + HDR; a + HDR <= elEnd; ) {
+        const aEnd = attrEnd(list, a, elEnd);
+        if (aEnd < 0) break;
+        const type = typeAt(list, a);
+        if (type === NFTA_SET_ELEM_KEY) {
+          const v = a + HDR;
+          const vEnd = v + HDR <= aEnd ? attrEnd(list, v, aEnd) : -1;
+          if (vEnd > 0 && typeAt(list, v) === NFTA_DATA_VALUE) address = formatAddress(list.subarray(v + HDR, vEnd));
+        } else if (type === NFTA_SET_ELEM_EXPR) {
+          counter ??= counterAt(list, a + HDR, aEnd);
+        } else if (type === NFTA_SET_ELEM_EXPRESSIONS) {
+          for (let x = a + HDR; counter === null && x + HDR <= aEnd; ) {
+            const xEnd = attrEnd(list, x, aEnd);
+            if (xEnd < 0) break;
+            if (typeAt(list, x) === NFTA_LIST_ELEM) counter = counterAt(list, x + HDR, xEnd);
+            x = align4(xEnd);
+          }
+        } else if (type === NFTA_SET_ELEM_EXPIRATION && aEnd - a - HDR === 8) {
+          // be64 milliseconds; nft prints whole seconds, rounded down. Exact as a double below 2^53 ms.
+          expiresSec = Math.floor((list.readUInt32BE(a + HDR) * 2 ** 32 + list.readUInt32BE(a + HDR + 4)) / 1000);
+        }
+        a = align4(aEnd);
+      }
+      if (address !== null && counter !== null) into.push({ set, address, bytes: counter.bytes, packets: counter.packets, expiresSec });
+    }
+    el = align4(elEnd);
+  }
+  return into;
+}
+
+export interface SetReading {
+  /** The table's handle now: a replaced table has another one. */
+  handle: number;
+  elements: SetElement[];
+}
+
+export interface NftSetReader {
+  /** The handle and every counted element of rx4, tx4, rx6, tx6; null when the table is gone. */
+  read(): Promise<SetReading | null>;
+  close(): void;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const isEnoent = (err: unknown) => (err as { code?: string }).code === 'ENOENT';
+
+/** Opens the NETLINK_NETFILTER socket; throws (EPERM, EPROTONOSUPPORT…) when it cannot. */
+export function openNftSetReader(): NftSetReader {
+  const socket: NetlinkSocket = createNetlink(Protocol.NETFILTER, {} as Parameters<typeof createNetlink>[1]);
+  const request = (msg: number, payload: Buffer, dump: boolean): Promise<NetlinkMessage[]> =>
+    socket.request(nftMsgType(msg), payload, { flags: dump ? NLM_F_DUMP : 0, timeout: REQUEST_TIMEOUT_MS }).then(([msgs]) => msgs);
+  return {
+    async read() {
+      const tableHandle = async (): Promise<number | null> => {
+        let handle: number | null = null;
+        for (const m of await request(NFT_MSG_GETTABLE, getTableRequest(), false)) {
+          if (m.type === nftMsgType(NFT_MSG_NEWTABLE)) handle = parseTableHandle(m.data);
+        }
+        return handle;
+      };
+      try {
+        const before = await tableHandle();
+        if (before === null) return null;
+        const elements: SetElement[] = [];
+        for (const set of SET_NAMES) {
+          for (const m of await request(NFT_MSG_GETSETELEM, getSetElemRequest(set), true)) {
+            if (m.type === nftMsgType(NFT_MSG_NEWSETELEM)) parseSetElemMessage(set, m.data, elements);
+          }
+        }
+        // Asked again after the sets: a table replaced in between shows as another handle (the caller resets).
+        const after = await tableHandle();
+        return after === null ? null : { handle: after, elements };
+      } catch (err) {
+        if (isEnoent(err)) return null; // the table (or one of its sets) is gone
+        throw err;
+      }
+    },
+    close() {
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
