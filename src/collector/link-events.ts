@@ -23,7 +23,7 @@
  * fetch them from the hardware may report stale or zero values then, which the same rule leaves uncounted.
  */
 import { Protocol, createNetlink, type NetlinkMessage, type NetlinkSocket } from 'netlink';
-import { parseAttrs } from '../flows/netlink-attrs.js';
+import { parseAttrs } from '../shared/netlink-attrs.js';
 import type { Logger } from '../shared/logger.js';
 import type { Collector } from './collector.js';
 import type { RawCounters } from './counter-source.js';

@@ -3,7 +3,7 @@
  * reply or an event. The socket side lives in conntrack.ts. Constants from linux/netfilter/nfnetlink*.h.
  */
 import net from 'node:net';
-import { NFGENMSG_LEN, attr, be16, be32, nested, nfgenmsg, parseAttrs, readBeUint, u8 } from './netlink-attrs.js';
+import { NFGENMSG_LEN, attr, be16, be32, nested, nfgenmsg, parseAttrs, readBeUint, u8 } from '../shared/netlink-attrs.js';
 
 export const NFNL_SUBSYS_CTNETLINK = 1;
 export const IPCTNL_MSG_CT_NEW = 0;

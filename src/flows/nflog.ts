@@ -4,7 +4,7 @@
  * rules in Net-Pulse's nft table (nft-table.ts): DNS answers and the first packets of 443 flows only.
  */
 import { Protocol, createNetlink, type NetlinkSocket } from 'netlink';
-import { attr, be32, nfgenmsg, parseAttrs, u8 } from './netlink-attrs.js';
+import { attr, be32, nfgenmsg, parseAttrs, u8 } from '../shared/netlink-attrs.js';
 
 const NFNL_SUBSYS_ULOG = 4;
 const NFULNL_MSG_PACKET = 0;

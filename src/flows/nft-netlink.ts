@@ -6,7 +6,7 @@
  * nfnetlink.h (NFNL_SUBSYS_NFTABLES = 10).
  */
 import { Protocol, createNetlink, type NetlinkMessage, type NetlinkSocket } from 'netlink';
-import { NFGENMSG_LEN, attr, nfgenmsg, parseAttrs, readBeUint } from './netlink-attrs.js';
+import { NFGENMSG_LEN, attr, nfgenmsg, parseAttrs, readBeUint } from '../shared/netlink-attrs.js';
 import { SET_NAMES, TABLE_NAME, type SetElement, type SetName } from './nft-plan.js';
 
 const NFNL_SUBSYS_NFTABLES = 10;

@@ -4,7 +4,7 @@ import { createCollector, type Collector, type LinkCounters } from '../../src/co
 import type { RawCounters } from '../../src/collector/counter-source.js';
 import { RTM_DELLINK, RTM_NEWLINK, countersFromStats64, createLinkEventHandler, parseLinkMessage, startLinkEvents, type LinkMessage } from '../../src/collector/link-events.js';
 import { createLinuxSource } from '../../src/collector/linux-source.js';
-import { attr } from '../../src/flows/netlink-attrs.js';
+import { attr } from '../../src/shared/netlink-attrs.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { createGapsRepo } from '../../src/storage/gaps-repo.js';
 import { makeFixtureTree } from '../helpers/fixture-tree.js';

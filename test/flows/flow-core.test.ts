@@ -8,7 +8,7 @@ import { encodeCtMessage, ipBytes, ipText, markUpdateRequest, parseCtMessage, ty
 import { DnsCache, parseDnsAnswers } from '../../src/flows/dns.js';
 import { FlowTable } from '../../src/flows/flow-aggregate.js';
 import { createFlowHistoryRepo } from '../../src/flows/flow-history-repo.js';
-import { parseAttrs } from '../../src/flows/netlink-attrs.js';
+import { parseAttrs } from '../../src/shared/netlink-attrs.js';
 import { migrate } from '../../src/storage/db.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);

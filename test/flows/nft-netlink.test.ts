@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attr, nested, nfgenmsg } from '../../src/flows/netlink-attrs.js';
+import { attr, nested, nfgenmsg } from '../../src/shared/netlink-attrs.js';
 import { formatIpv6, getSetElemRequest, getTableRequest, nftMsgType, parseSetElemMessage, parseTableHandle, NFT_MSG_GETSETELEM } from '../../src/flows/nft-netlink.js';
 import type { SetElement, SetName } from '../../src/flows/nft-plan.js';
 
