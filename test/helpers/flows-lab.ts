@@ -3,7 +3,7 @@
  * - router lab: a router namespace r (forwarding on) with a bridge br0 (10.9.0.1/24) to two clients c1
  *   (10.9.0.10) and c2 (10.9.0.11), and a server s (198.18.0.2) beyond it on r's port ps (198.18.0.1);
  * - host lab: one host h (10.9.1.1, forwarding off) and a remote peer p (10.9.1.2) on a veth.
- * Made quiet so that a client's interface counters move only with the test's TCP transfers: IPv6 off, static
+ * Made quiet so that a client's interface counters move only with the test's TCP transfers: IPv6 off, no IGMP reports, static
  * neighbours and bridge FDB entries (no ARP, no flooding), GRO off on every port (netfilter then counts each
  * frame the veth counts, so L3 bytes = veth bytes − 14 × packets exactly).
  */

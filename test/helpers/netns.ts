@@ -186,8 +186,9 @@ export interface Namespaces {
 }
 
 /**
- * Creates the namespaces (IPv6 off before any link exists, so veth ends are born without it; loopback up)
- * and registers their teardown in t.after: every child killed by PID, then every namespace deleted.
+ * Creates the namespaces (IPv6 off before any link exists, so veth ends are born without it; no IGMP reports
+ * for link-local groups, which a namespace otherwise sends on its own when a link comes up and again a second
+ * or two later — a 40-byte packet that crossed a client's link without being forwarded; loopback up) and registers their teardown in t.after: every child killed by PID, then every namespace deleted.
  * Commands run from `cwd` (default the repo root).
  */
 export async function createNamespaces(t: TestContext, names: readonly string[], cwd: string = REPO_ROOT): Promise<Namespaces> {
@@ -207,6 +208,7 @@ export async function createNamespaces(t: TestContext, names: readonly string[],
   for (const ns of names) {
     await execFileAsync('ip', ['netns', 'add', ns]);
     await exec(ns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']).catch(() => undefined);
+    await exec(ns, 'sysctl', ['-q', '-w', 'net.ipv4.igmp_link_local_mcast_reports=0']);
     await exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
   }
   return { exec, spawnIn, children };

@@ -77,7 +77,7 @@ type L3 = ReturnType<typeof l3>;
  * truth is read again at every try: under load a late retransmission or ACK can cross after the link looked
  * quiet, and it must then be counted too.
  */
-async function waitForHost(np: NetPulseProcess, id: string, truth: () => Promise<L3>): Promise<HostRow> {
+async function waitForHost(np: NetPulseProcess, id: string, truth: () => Promise<L3>, diag?: () => Promise<string>): Promise<HostRow> {
   let last: unknown = null;
   let expected: L3 | null = null;
   return waitFor(
@@ -90,8 +90,9 @@ async function waitForHost(np: NetPulseProcess, id: string, truth: () => Promise
       return row !== undefined && JSON.stringify(pick(row), (_, v) => (typeof v === 'bigint' ? String(v) : v)) === JSON.stringify(expected, (_, v) => (typeof v === 'bigint' ? String(v) : v)) ? row : undefined;
     },
     { timeoutMs: 30_000, everyMs: 250 },
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; expected ${JSON.stringify(expected, (_, v) => (typeof v === 'bigint' ? String(v) : v))}, last seen ${JSON.stringify(last, (_, v) => (typeof v === 'bigint' ? String(v) : v))}\n${np.output().split('\n').slice(-10).join('\n')}`);
+  ).catch(async (err: Error) => {
+    const kernel = diag === undefined ? '' : `\nthe kernel's sets: ${await diag().catch((e: Error) => e.message)}`;
+    throw new Error(`${err.message}${kernel}; expected ${JSON.stringify(expected, (_, v) => (typeof v === 'bigint' ? String(v) : v))}, last seen ${JSON.stringify(last, (_, v) => (typeof v === 'bigint' ? String(v) : v))}\n${np.output().split('\n').slice(-10).join('\n')}`);
   });
 }
 
@@ -122,8 +123,9 @@ test('router mode: per-host bytes equal each client link’s L3 bytes both ways,
   const exp2 = l3(before2, await lab.quiet(c2, 'eth0'));
   assert.ok(exp1.tx_bytes > 2_000_000n && exp2.rx_bytes > 3_000_000n, 'the transfers crossed the clients’ links');
 
-  const h1 = await waitForHost(np, macId(ROUTER_CLIENTS.c1.mac), async () => l3(before1, await lab.counters(c1, 'eth0')));
-  const h2 = await waitForHost(np, macId(ROUTER_CLIENTS.c2.mac), async () => l3(before2, await lab.counters(c2, 'eth0')));
+  const sets = () => lab.exec(r, 'nft', ['list', 'table', 'inet', 'netpulse']);
+  const h1 = await waitForHost(np, macId(ROUTER_CLIENTS.c1.mac), async () => l3(before1, await lab.counters(c1, 'eth0')), sets);
+  const h2 = await waitForHost(np, macId(ROUTER_CLIENTS.c2.mac), async () => l3(before2, await lab.counters(c2, 'eth0')), sets);
   assert.deepEqual(h1.addresses, [ROUTER_CLIENTS.c1.ip]);
   assert.equal(h2.mac, ROUTER_CLIENTS.c2.mac);
   const list = await np.ok<{ mode: string; data: HostRow[] }>('GET', '/api/hosts?time_window_hours=1');
