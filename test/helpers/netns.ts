@@ -58,6 +58,19 @@ export function netnsSkipReason(): string | null {
 }
 
 /** Counters as the kernel prints them; `sub` is a − b field by field. */
+/** An interface's totals as the API answers them (`all_time` of /api/interfaces/{name}/stats). */
+export interface ApiTotals {
+  rx_bytes: number;
+  tx_bytes: number;
+  rx_packets: number;
+  tx_packets: number;
+}
+/** The same four totals, exact. */
+export type ExactTotals = { rx_bytes: bigint; tx_bytes: bigint; rx_packets: bigint; tx_packets: bigint };
+export const exactTotals = (t: ApiTotals): ExactTotals => ({ rx_bytes: BigInt(t.rx_bytes), tx_bytes: BigInt(t.tx_bytes), rx_packets: BigInt(t.rx_packets), tx_packets: BigInt(t.tx_packets) });
+/** The totals the kernel's counters say (bytes and packets of both directions). */
+export const countersTotals = (c: RawCounters): ExactTotals => ({ rx_bytes: c.rxBytes, tx_bytes: c.txBytes, rx_packets: c.rxPackets, tx_packets: c.txPackets });
+
 export function subCounters(a: RawCounters, b: RawCounters): RawCounters {
   const out = {} as RawCounters;
   for (const k of Object.keys(a) as (keyof RawCounters)[]) out[k] = a[k] - b[k];

@@ -17,34 +17,28 @@ import {
   IF_A,
   UDP_OVERHEAD_BYTES,
   addCounters,
+  countersTotals,
   createVethLab,
+  exactTotals,
   icmpReplyWireBytes,
   netnsSkipReason,
   subCounters,
   waitFor,
+  type ApiTotals,
+  type ExactTotals,
   type NetPulseProcess,
   type VethLab,
 } from '../helpers/netns.js';
 
 const SKIP_REASON = netnsSkipReason();
 
-interface Totals {
-  rx_bytes: number;
-  tx_bytes: number;
-  rx_packets: number;
-  tx_packets: number;
-}
 interface StatsBody {
-  all_time: Totals;
+  all_time: ApiTotals;
 }
 interface TrafficBody {
   data: { rx_bytes: number | null; tx_bytes: number | null; rx_packets: number | null; tx_packets: number | null }[];
 }
 
-type StoredTotals = { rx_bytes: bigint; tx_bytes: bigint; rx_packets: bigint; tx_packets: bigint };
-
-const expectedTotals = (c: RawCounters): StoredTotals => ({ rx_bytes: c.rxBytes, tx_bytes: c.txBytes, rx_packets: c.rxPackets, tx_packets: c.txPackets });
-const asBig = (t: Totals): StoredTotals => ({ rx_bytes: BigInt(t.rx_bytes), tx_bytes: BigInt(t.tx_bytes), rx_packets: BigInt(t.rx_packets), tx_packets: BigInt(t.tx_packets) });
 
 function tempDbPath(t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpulse-kernel-'));
@@ -73,17 +67,17 @@ async function collectWhileQuiet(lab: VethLab, np: NetPulseProcess): Promise<Raw
   return after;
 }
 
-async function storedAllTime(np: NetPulseProcess): Promise<StoredTotals> {
-  return asBig((await np.ok<StatsBody>('GET', `/api/interfaces/${IF_A}/stats`)).all_time);
+async function storedAllTime(np: NetPulseProcess): Promise<ExactTotals> {
+  return exactTotals((await np.ok<StatsBody>('GET', `/api/interfaces/${IF_A}/stats`)).all_time);
 }
 
 /** all_time of np0, and the buckets of /api/traffic (for np0 and for the monitored set) summed, all equal `expected`. */
 async function assertStoredExactly(np: NetPulseProcess, expected: RawCounters): Promise<void> {
-  const want = expectedTotals(expected);
+  const want = countersTotals(expected);
   assert.deepEqual(await storedAllTime(np), want, 'all_time of GET /api/interfaces/np0/stats equals the kernel delta');
   for (const filter of [`&interface=${IF_A}`, '']) {
     const traffic = await np.ok<TrafficBody>('GET', `/api/traffic?time_window_hours=1&group_minutes=1${filter}`);
-    const sum: StoredTotals = { rx_bytes: 0n, tx_bytes: 0n, rx_packets: 0n, tx_packets: 0n };
+    const sum: ExactTotals = { rx_bytes: 0n, tx_bytes: 0n, rx_packets: 0n, tx_packets: 0n };
     for (const b of traffic.data) {
       sum.rx_bytes += BigInt(b.rx_bytes ?? 0);
       sum.tx_bytes += BigInt(b.tx_bytes ?? 0);
@@ -113,7 +107,7 @@ test('Net-Pulse stores exactly the bytes and packets the kernel counted on a vet
   const { np } = await startMonitoringNp0(t, lab);
 
   const c0 = await collectWhileQuiet(lab, np);
-  assert.deepEqual(await storedAllTime(np), expectedTotals(subCounters(c0, c0)), 'nothing stored before the traffic');
+  assert.deepEqual(await storedAllTime(np), countersTotals(subCounters(c0, c0)), 'nothing stored before the traffic');
 
   const sent = await lab.send({ datagrams: 4000, payloadBytes: 1400 }); // 5.8 MB on the wire
   const c1 = await collectWhileQuiet(lab, np);

@@ -20,21 +20,12 @@ import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import type { RawCounters } from '../../src/collector/counter-source.js';
 import { parseProcNetDev } from '../../src/collector/proc-net-dev.js';
-import { IF_A, UDP_OVERHEAD_BYTES, createVethLab, killChildren, netnsSkipReason, subCounters, waitFor, type NetPulseProcess, type VethLab } from '../helpers/netns.js';
+import { IF_A, UDP_OVERHEAD_BYTES, countersTotals, createVethLab, exactTotals, killChildren, netnsSkipReason, subCounters, waitFor, type ApiTotals, type ExactTotals, type NetPulseProcess, type VethLab } from '../helpers/netns.js';
 
 const execFileAsync = promisify(execFile);
 const SKIP_REASON = netnsSkipReason();
 
-interface Totals {
-  rx_bytes: number;
-  tx_bytes: number;
-  rx_packets: number;
-  tx_packets: number;
-}
-type Big = { rx_bytes: bigint; tx_bytes: bigint; rx_packets: bigint; tx_packets: bigint };
-const big = (t: Totals): Big => ({ rx_bytes: BigInt(t.rx_bytes), tx_bytes: BigInt(t.tx_bytes), rx_packets: BigInt(t.rx_packets), tx_packets: BigInt(t.tx_packets) });
-const fromCounters = (c: RawCounters): Big => ({ rx_bytes: c.rxBytes, tx_bytes: c.txBytes, rx_packets: c.rxPackets, tx_packets: c.txPackets });
-const ZERO: Big = { rx_bytes: 0n, tx_bytes: 0n, rx_packets: 0n, tx_packets: 0n };
+const ZERO: ExactTotals = { rx_bytes: 0n, tx_bytes: 0n, rx_packets: 0n, tx_packets: 0n };
 
 function tempDbPath(t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'np8-kernel-'));
@@ -42,11 +33,11 @@ function tempDbPath(t: TestContext): string {
   return path.join(dir, 'netpulse.db');
 }
 
-async function stored(np: NetPulseProcess, name: string): Promise<Big> {
+async function stored(np: NetPulseProcess, name: string): Promise<ExactTotals> {
   const answer = await np.request('GET', `/api/interfaces/${name}/stats`);
   if (answer.status === 404) return ZERO;
   if (answer.status !== 200) throw new Error(`stats of ${name}: ${answer.status} ${JSON.stringify(answer.body)}`);
-  return big((answer.body as { all_time: Totals }).all_time);
+  return exactTotals((answer.body as { all_time: ApiTotals }).all_time);
 }
 
 /** Total polls Net-Pulse made so far. */
@@ -248,7 +239,7 @@ test('np0 moved to another namespace and back (same ifindex) is counted exactly,
   assert.ok(c1.rxBytes > c0.rxBytes + 4000n * 1400n, 'the counters ran on through the moves');
 
   const got = await stored(np, IF_A);
-  const want = fromCounters(subCounters(c1, c0));
+  const want = countersTotals(subCounters(c1, c0));
   assert.deepEqual({ rx_bytes: got.rx_bytes - s0.rx_bytes, tx_bytes: got.tx_bytes - s0.tx_bytes, rx_packets: got.rx_packets - s0.rx_packets, tx_packets: got.tx_packets - s0.tx_packets }, want);
 });
 
@@ -279,6 +270,6 @@ test('np0 renamed while monitored: its history stays under np0, the new name car
 
   const oldName = await stored(np, IF_A);
   const newName = await stored(np, renamed);
-  assert.deepEqual({ rx_bytes: oldName.rx_bytes - s0.rx_bytes, tx_bytes: oldName.tx_bytes - s0.tx_bytes, rx_packets: oldName.rx_packets - s0.rx_packets, tx_packets: oldName.tx_packets - s0.tx_packets }, fromCounters(subCounters(c1, c0)), 'np0 keeps the traffic before the rename');
-  assert.deepEqual(newName, fromCounters(subCounters(c2, c1)), 'np0r has the traffic after it, counted from np0\'s last reading, not from zero');
+  assert.deepEqual({ rx_bytes: oldName.rx_bytes - s0.rx_bytes, tx_bytes: oldName.tx_bytes - s0.tx_bytes, rx_packets: oldName.rx_packets - s0.rx_packets, tx_packets: oldName.tx_packets - s0.tx_packets }, countersTotals(subCounters(c1, c0)), 'np0 keeps the traffic before the rename');
+  assert.deepEqual(newName, countersTotals(subCounters(c2, c1)), 'np0r has the traffic after it, counted from np0\'s last reading, not from zero');
 });
