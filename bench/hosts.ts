@@ -94,15 +94,14 @@ const netlinkDeltasMs = await timeReadAsync(async () => {
   state = computeHostDeltas(state, r.elements, (tick += 1000), 'b').next;
 }, ROUNDS);
 reader.close();
-// The same six requests without decoding the elements: what the socket round trips cost alone.
-const { Protocol, createNetlink } = await import('netlink');
+// The same five requests without decoding the elements: what the kernel's dumps and the system calls cost alone.
+const { openSyncNetlink } = await import('../src/shared/netlink-sync.js');
 const nl = await import('../src/flows/nft-netlink.js');
 const { SET_NAMES } = await import('../src/flows/nft-plan.js');
-const raw = createNetlink(Protocol.NETFILTER, {} as Parameters<typeof createNetlink>[1]);
+const raw = openSyncNetlink(12);
 const netlinkRequestsMs = await timeReadAsync(async () => {
-  await raw.request(nl.nftMsgType(nl.NFT_MSG_GETTABLE), nl.getTableRequest());
-  for (const set of SET_NAMES) await raw.request(nl.nftMsgType(nl.NFT_MSG_GETSETELEM), nl.getSetElemRequest(set), { flags: nl.NLM_F_DUMP });
-  await raw.request(nl.nftMsgType(nl.NFT_MSG_GETTABLE), nl.getTableRequest());
+  for (const set of SET_NAMES) raw.request(nl.nftMsgType(nl.NFT_MSG_GETSETELEM), nl.NLM_F_DUMP, nl.getSetElemRequest(set));
+  raw.request(nl.nftMsgType(nl.NFT_MSG_GETTABLE), 0, nl.getTableRequest());
 }, ROUNDS);
 raw.close();
 const spawn = spawnNftRunner();

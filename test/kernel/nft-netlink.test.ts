@@ -46,7 +46,8 @@ test('the netlink reader returns the same elements and counters as libnftables',
       env: { ...process.env, NP9C_V4: V4.join(','), NP9C_V6: V6.join(',') },
       timeout: 60_000,
     }).toString();
-    const got = JSON.parse(out) as { netlink: { handle: number; elements: Elem[] } | null; libnftables: { handle: number; elements: Elem[] } | null };
+    type Reading = { handle: number; elements: Elem[] } | null;
+    const got = JSON.parse(out) as { netlink: Reading; again: Reading; afterDelete: Reading; libnftables: Reading };
     assert.ok(got.netlink !== null && got.libnftables !== null);
     assert.equal(got.netlink.handle, got.libnftables.handle);
     const key = (e: Elem) => `${e.set} ${e.address}`;
@@ -56,6 +57,11 @@ test('the netlink reader returns the same elements and counters as libnftables',
     assert.equal(got.libnftables.elements.filter((e) => e.set === 'rx4').length, V4.length);
     assert.deepEqual(strip(got.netlink.elements), strip(got.libnftables.elements));
     for (const e of got.netlink.elements) assert.ok(e.expiresSec !== null && e.expiresSec > 0, key(e));
+    // The socket answers a second read the same (nothing left over from the first), and a deleted table is null.
+    assert.ok(got.again !== null);
+    assert.equal(got.again.handle, got.netlink.handle);
+    assert.deepEqual(strip(got.again.elements), strip(got.netlink.elements));
+    assert.equal(got.afterDelete, null);
   } finally {
     execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
   }
