@@ -21,6 +21,8 @@ export interface FootprintResult {
   runner: string;
   nodeArgs: string[];
   warmupSec: number;
+  /** CPU seconds the server used from its start message to the end of the warm-up (start-up's one-time work). */
+  warmupCpuSec: number;
   measuredSec: number;
   polls: number;
   pollDurationUsMedian: number | null;
@@ -188,6 +190,56 @@ export async function bareNodeRss(): Promise<{ rssBytes: number; anonBytes: numb
   }
 }
 
+/** What the runtime and the stack cost before Net-Pulse does anything: the RSS floor (issue #13). */
+export interface FloorResult {
+  key: string;
+  label: string;
+  rssBytes: number;
+  anonBytes: number;
+  fileBytes: number;
+  pssBytes: number | null;
+  heapUsedBytes: number | null;
+}
+
+const FLOORS: { key: string; label: string; script: (entryDir: string) => string }[] = [
+  { key: 'bare', label: 'bare `node` with a 1 s timer', script: () => 'setInterval(() => {}, 1000)' },
+  {
+    key: 'fastify',
+    label: 'Fastify 5 hello world, listening (one route, no schema)',
+    script: () => "import('fastify').then(async (m) => { const app = m.default(); app.get('/', async () => 'x'); await app.listen({ port: 0, host: '127.0.0.1' }); setInterval(() => {}, 1000); })",
+  },
+  {
+    key: 'imported',
+    label: "Net-Pulse's modules imported (dist/server.js), nothing started",
+    script: (dir) => `import(${JSON.stringify(path.join(dir, 'server.js'))}).then(() => setInterval(() => {}, 1000))`,
+  },
+];
+
+/**
+ * The floors, one process each, side by side, measured after settleSec with a full GC first (so the heap is
+ * what the code needs, not garbage). `entry` is the compiled CLI (its dist/ holds server.js).
+ */
+export async function benchFloors(entry: string, settleSec = 20): Promise<FloorResult[]> {
+  const dir = path.dirname(path.dirname(entry));
+  return Promise.all(
+    FLOORS.map(async (f) => {
+      // --expose-gc only to collect once before reading: the number is then the code's, not pending garbage.
+      const script = `${f.script(dir)}; setTimeout(() => { globalThis.gc(); process.stdout.write(String(process.memoryUsage().heapUsed) + '\\n'); }, ${(settleSec - 2) * 1000});`;
+      const child = spawn(process.execPath, ['--expose-gc', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        await sleep(settleSec * 1000);
+        const st = status(child.pid!);
+        const heap = Number(out.trim());
+        return { key: f.key, label: f.label, rssBytes: st.VmRSS ?? 0, anonBytes: st.RssAnon ?? 0, fileBytes: st.RssFile ?? 0, pssBytes: pssOf(child.pid!), heapUsedBytes: Number.isFinite(heap) && heap > 0 ? heap : null };
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }),
+  );
+}
+
 export async function benchFootprint(options: {
   warmupSec: number;
   measuredSec: number;
@@ -197,6 +249,8 @@ export async function benchFootprint(options: {
   env?: Record<string, string>;
   pollIntervalSec?: number;
   sampleEverySec?: number;
+  /** false: the fixture's counters never move (every poll finds nothing to write). Default true. */
+  advance?: boolean;
 }): Promise<FootprintResult> {
   const build = options.build;
   const nodeArgs = options.nodeArgs ?? [];
@@ -233,7 +287,7 @@ export async function benchFootprint(options: {
   child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Counters move every second, half a second after the aligned poll ticks.
-  let advancing = true;
+  let advancing = options.advance ?? true;
   let client: ReturnType<typeof startClient> | null = null;
   const advancer = (async () => {
     while (advancing) {
@@ -254,6 +308,7 @@ export async function benchFootprint(options: {
     if (url === null) throw new Error(`the server did not start within 180 s:\n${output}`);
     log(`footprint: server pid ${pid} at ${url} (client: ${clientKind.kind}${nodeArgs.length > 0 ? `, ${nodeArgs.join(' ')}` : ''}); warm-up ${options.warmupSec} s, then ${options.measuredSec} s measured`);
     client = startClient(url, clientKind);
+    const startedNs = cpuNsSchedstat(pid);
     await sleep(options.warmupSec * 1000);
     const before = (await (await fetch(`${url}/collector/status`)).json()) as { polls: number };
     const t0 = process.hrtime.bigint();
@@ -284,6 +339,7 @@ export async function benchFootprint(options: {
       runner: `node ${[...nodeArgs, path.relative(REPO_ROOT, build.entry)].join(' ')} serve (${build.note})`,
       nodeArgs,
       warmupSec: options.warmupSec,
+      warmupCpuSec: (ns0 - startedNs) / 1e9,
       measuredSec: wallSec,
       polls: after.polls - before.polls,
       pollDurationUsMedian: after.poll_duration_us_median,

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '../src/server.js';
-import { benchFootprint, buildForBench, REPO_ROOT, type FootprintClient, type FootprintResult } from './footprint.js';
+import { benchFloors, benchFootprint, buildForBench, REPO_ROOT, type FloorResult, type FootprintClient, type FootprintResult } from './footprint.js';
 import { makeAdvancingTree } from './lib/fixture24.js';
 import { describeMachine, distribution, fmtBytes, fmtUs, loadAverage, log, MiB } from './lib/measure.js';
 import { benchPeers, type PeerResult } from './peers.js';
@@ -28,6 +28,8 @@ interface Variant {
   pollIntervalSec: number;
   env?: Record<string, string>;
   nodeArgs?: string[];
+  /** false: the fixture's counters stand still (polls find nothing to write). */
+  advance?: boolean;
 }
 
 const VARIANTS: Variant[] = [
@@ -36,8 +38,18 @@ const VARIANTS: Variant[] = [
   { key: 'idle30', label: '30 s polling (the default), nobody looking', client: { kind: 'none' }, pollIntervalSec: 30 },
   { key: 'commitEveryPoll', label: '1 s polling, nobody looking, NETPULSE_COMMIT_INTERVAL=0 (a commit every poll, as before)', client: { kind: 'none' }, pollIntervalSec: 1, env: { NETPULSE_COMMIT_INTERVAL: '0' } },
   { key: 'dashboardSemi1', label: '1 s polling, dashboard open, node --max-semi-space-size=1', client: DASHBOARD, pollIntervalSec: 1, nodeArgs: ['--max-semi-space-size=1'] },
-  { key: 'dashboardSemi1Single', label: '1 s polling, dashboard open, node --max-semi-space-size=1 --single-threaded-gc', client: DASHBOARD, pollIntervalSec: 1, nodeArgs: ['--max-semi-space-size=1', '--single-threaded-gc'] },
+  // The CPU floor, in parts: the server with no poll at all, then polls that find nothing to write.
+  { key: 'noPoll', label: 'the server not polling (NETPULSE_POLL_INTERVAL=3600), nobody looking', client: { kind: 'none' }, pollIntervalSec: 3600 },
+  { key: 'idleStatic', label: '1 s polling of 24 interfaces whose counters stand still (nothing to write), nobody looking', client: { kind: 'none' }, pollIntervalSec: 1, advance: false },
 ];
+
+/**
+ * Start-up's one-time work (compiling modules, V8's first full collections and its memory reducer) is not
+ * the steady cost: measured minute by minute here, a server used 5 % of a core in its first minute, 0.4 % in
+ * its second and ~0.2 % from the third on (--trace-gc: the mark-compacts all fall in the first minute).
+ * So the span is measured after this warm-up; the warm-up's own CPU is reported beside it.
+ */
+const WARMUP_SEC = { full: 180, quick: 60 };
 
 export interface LeanResult {
   date: string;
@@ -48,6 +60,8 @@ export interface LeanResult {
   runs: { variant: Variant; footprint: FootprintResult | null; error?: string }[];
   interfaces: { p50Us: number; p95Us: number; requests: number };
   peers: PeerResult[];
+  floors: FloorResult[];
+  warmupSec: number;
 }
 
 /** GET /api/interfaces through inject on a started server over the 24-interface fixture (cache warm). */
@@ -78,6 +92,7 @@ async function measureInterfaces(requests: number): Promise<LeanResult['interfac
 export async function benchLean(options: { quick: boolean; peers?: () => PeerResult[] }): Promise<LeanResult> {
   const loadStart = loadAverage();
   const spanSec = options.quick ? 120 : 600;
+  const warmupSec = options.quick ? WARMUP_SEC.quick : WARMUP_SEC.full;
   const build = buildForBench();
   // The flags bin/netpulse.js gives node (the service unit and the Dockerfile run bin/netpulse.js too).
   const binFlags = readBinNodeFlags();
@@ -86,13 +101,14 @@ export async function benchLean(options: { quick: boolean; peers?: () => PeerRes
       try {
         const footprint = await benchFootprint({
           build,
-          warmupSec: 10,
+          warmupSec,
           measuredSec: spanSec,
           client: variant.client,
           pollIntervalSec: variant.pollIntervalSec,
           sampleEverySec: 30,
           nodeArgs: variant.nodeArgs ?? binFlags,
           ...(variant.env ? { env: variant.env } : {}),
+          ...(variant.advance === false ? { advance: false } : {}),
         });
         return { variant, footprint };
       } catch (err) {
@@ -100,11 +116,13 @@ export async function benchLean(options: { quick: boolean; peers?: () => PeerRes
       }
     }),
   );
+  log('lean: floors (bare node, Fastify, the modules imported)');
+  const floors = await benchFloors(build.entry);
   log('lean: /api/interfaces');
   const interfaces = await measureInterfaces(options.quick ? 200 : 1000);
   log('lean: peers');
   const peers = options.peers?.() ?? (await benchPeers(options.quick ? { warmupSec: 10, measuredSec: 20 } : { warmupSec: 20, measuredSec: 60 }));
-  return { date: new Date().toISOString(), quick: options.quick, loadStart, loadEnd: loadAverage(), spanSec, runs, interfaces, peers };
+  return { date: new Date().toISOString(), quick: options.quick, loadStart, loadEnd: loadAverage(), spanSec, warmupSec, runs, interfaces, peers, floors };
 }
 
 /** The node flags of bin/netpulse.js's shebang (`#!/usr/bin/env -S node --flag …`), so the bench runs the server as users do. */
@@ -115,6 +133,42 @@ export function readBinNodeFlags(): string[] {
 
 const pct = (v: number) => `${v.toFixed(3)} %`;
 const verdict = (ok: boolean) => (ok ? 'meets' : '**misses**');
+
+/** The floors under the two aims that miss, from the same run: what the runtime, the stack and the work itself cost. */
+function renderFloors(L: string[], r: LeanResult, by: (key: string) => FootprintResult | null): void {
+  if ((r.floors ?? []).length === 0) return;
+  L.push('');
+  L.push('### The floors under RSS and CPU');
+  L.push('');
+  L.push('Processes that do less and less of what the server does, measured in the same run (the floors side by side after 20 s and one full GC; the servers as above):');
+  L.push('');
+  L.push('| process | RSS | PSS | private / file-backed | JS heap used | CPU (steady) |');
+  L.push('|---|---|---|---|---|---|');
+  for (const f of r.floors) L.push(`| ${f.label} | ${fmtBytes(f.rssBytes)} | ${f.pssBytes === null ? '–' : fmtBytes(f.pssBytes)} | ${fmtBytes(f.anonBytes)} / ${fmtBytes(f.fileBytes)} | ${f.heapUsedBytes === null ? '–' : fmtBytes(f.heapUsedBytes)} | – |`);
+  for (const key of ['noPoll', 'idleStatic', 'idle']) {
+    const f = by(key);
+    const label = r.runs.find((x) => x.variant.key === key)?.variant.label ?? key;
+    if (f) L.push(`| ${label} | ${fmtBytes(f.rssBytesEnd)} | ${f.pssBytes === null ? '–' : fmtBytes(f.pssBytes)} | ${fmtBytes(f.rssAnonBytes)} / ${fmtBytes(f.rssFileBytes)} | ${f.heapUsedBytes === null ? '–' : fmtBytes(f.heapUsedBytes)} | ${pct(f.cpuPercentSchedstat)} |`);
+  }
+  const fastify = r.floors.find((f) => f.key === 'fastify');
+  const imported = r.floors.find((f) => f.key === 'imported');
+  const bare = r.floors.find((f) => f.key === 'bare');
+  const noPoll = by('noPoll');
+  const still = by('idleStatic');
+  const idle = by('idle');
+  L.push('');
+  if (fastify && bare) {
+    L.push(
+      `**RSS.** A Fastify hello world alone takes ${fmtBytes(fastify.rssBytes)} here (bare node ${fmtBytes(bare.rssBytes)}, of which ${fmtBytes(bare.fileBytes)} are the node binary's own pages)${fastify.rssBytes > LEAN_AIMS.rssMiB * MiB ? `: **above the ${LEAN_AIMS.rssMiB} MiB aim before Net-Pulse loads a line of its own**, so on Node 20 with Fastify the aim cannot be met by any change inside Net-Pulse` : ''}.${imported ? ` Importing Net-Pulse's modules without starting anything gives ${fmtBytes(imported.rssBytes)}${noPoll ? `, and the started server that never polls ${fmtBytes(noPoll.rssBytesEnd)}` : ''}: what polling and the client add on top is small; the rest is code (the JS heap holds module sources, bytecode, and Fastify's compiled validators and serializers).` : ''} PSS, which divides the shared binary pages among the processes using them, is the fairer figure beside the peers.`,
+    );
+  }
+  if (noPoll && still && idle) {
+    L.push('');
+    L.push(
+      `**CPU.** The server with no poll at all uses ${pct(noPoll.cpuPercentSchedstat)} (timers, the commit check, V8's background work); polls that find nothing new add ${pct(Math.max(0, still.cpuPercentSchedstat - noPoll.cpuPercentSchedstat))} (reading and parsing /proc/net/dev for 24 interfaces, the ifindex checks, the deltas: ${still.pollDurationUsMedian === null ? '–' : fmtUs(still.pollDurationUsMedian)} a poll); writing what 24 interfaces that all change every second carried (24 raw rows a second and the minute/hour/day rollups, committed every 10 s) adds ${pct(Math.max(0, idle.cpuPercentSchedstat - still.cpuPercentSchedstat))}. Interfaces that carry nothing write nothing.`,
+    );
+  }
+}
 
 export function renderLean(r: LeanResult): string {
   const m = describeMachine();
@@ -127,7 +181,7 @@ export function renderLean(r: LeanResult): string {
   L.push('## Footprint beside the monitors it replaces (issue #13)');
   L.push('');
   L.push(
-    `Generated by \`npx tsx bench/lean.ts${r.quick ? ' --quick' : ''}\` (part of \`npm run bench\`) on ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpuModel}, ${m.cores} cores, Node ${m.node}; load average ${r.loadStart} at start, ${r.loadEnd} at the end${Number(r.loadStart.split(' ')[0]) > m.cores ? ' (**the machine was busy with other work: CPU shares include cache and scheduling effects of that load and are upper bounds**)' : ''}. Net-Pulse: the compiled server as \`bin/netpulse.js\` runs it (node ${readBinNodeFlags().join(' ') || '(no flags)'}), 24 fixture interfaces whose counters all change every second, a fresh database; ${r.spanSec / 60} minutes measured after 10 s of warm-up, each configuration its own process, side by side. The dashboard client keeps /api/live open (one event a second) and reloads the chart (\`/api/traffic?time_window_hours=24&group_minutes=5\`) every 30 s, as the page does. Peers: Debian's packages as foreground children bound to 127.0.0.1, update checks and telemetry off, RSS/PSS/CPU summed over their process tree, on this machine's own interfaces (bench/peers.ts).`,
+    `Generated by \`npx tsx bench/lean.ts${r.quick ? ' --quick' : ''}\` (part of \`npm run bench\`) on ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpuModel}, ${m.cores} cores, Node ${m.node}; load average ${r.loadStart} at start, ${r.loadEnd} at the end${Number(r.loadStart.split(' ')[0]) > m.cores ? ' (**the machine was busy with other work: CPU shares include cache and scheduling effects of that load and are upper bounds**)' : ''}. Net-Pulse: the compiled server as \`bin/netpulse.js\` runs it (node ${readBinNodeFlags().join(' ') || '(no flags)'}), 24 fixture interfaces whose counters all change every second, a fresh database; ${r.spanSec / 60} minutes measured after ${r.warmupSec} s of warm-up (start-up's one-time work is reported apart: see the last column), each configuration its own process, side by side. The dashboard client keeps /api/live open (one event a second) and reloads the chart (\`/api/traffic?time_window_hours=24&group_minutes=5\`) every 30 s, as the page does. Peers: Debian's packages as foreground children bound to 127.0.0.1, update checks and telemetry off, RSS/PSS/CPU summed over their process tree, on this machine's own interfaces (bench/peers.ts).`,
   );
   L.push('');
   L.push('| program | RSS | PSS | CPU idle | CPU with its UI/scraper | UI/scraper |');
@@ -156,16 +210,17 @@ export function renderLean(r: LeanResult): string {
   L.push('');
   L.push('### Every configuration of this run');
   L.push('');
-  L.push('| configuration | node flags | RSS end / max | PSS | private / file-backed | JS heap | CPU (schedstat) | polls | poll median |');
-  L.push('|---|---|---|---|---|---|---|---|---|');
+  L.push('| configuration | node flags | RSS end / max | PSS | private / file-backed | JS heap | CPU (schedstat) | polls | poll median | CPU of the warm-up |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const run of r.runs) {
     const f = run.footprint;
     if (f === null) {
-      L.push(`| ${run.variant.label} | | not measured: ${run.error ?? '?'} | | | | | | |`);
+      L.push(`| ${run.variant.label} | | not measured: ${run.error ?? '?'} | | | | | | | |`);
       continue;
     }
-    L.push(`| ${run.variant.label} | ${f.nodeArgs.join(' ') || '(none)'} | ${fmtBytes(f.rssBytesEnd)} / ${fmtBytes(f.rssBytesMax)} | ${f.pssBytes === null ? '–' : fmtBytes(f.pssBytes)} | ${fmtBytes(f.rssAnonBytes)} / ${fmtBytes(f.rssFileBytes)} | ${f.heapUsedBytes === null ? '–' : fmtBytes(f.heapUsedBytes)} | ${pct(f.cpuPercentSchedstat)} | ${f.polls} | ${f.pollDurationUsMedian === null ? '–' : fmtUs(f.pollDurationUsMedian)} |`);
+    L.push(`| ${run.variant.label} | ${f.nodeArgs.join(' ') || '(none)'} | ${fmtBytes(f.rssBytesEnd)} / ${fmtBytes(f.rssBytesMax)} | ${f.pssBytes === null ? '–' : fmtBytes(f.pssBytes)} | ${fmtBytes(f.rssAnonBytes)} / ${fmtBytes(f.rssFileBytes)} | ${f.heapUsedBytes === null ? '–' : fmtBytes(f.heapUsedBytes)} | ${pct(f.cpuPercentSchedstat)} | ${f.polls} | ${f.pollDurationUsMedian === null ? '–' : fmtUs(f.pollDurationUsMedian)} | ${f.warmupCpuSec.toFixed(2)} s in ${f.warmupSec} s |`);
   }
+  renderFloors(L, r, by);
   L.push('');
   L.push('Peers in detail:');
   L.push('');

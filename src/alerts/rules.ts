@@ -8,7 +8,8 @@
  *   no_traffic     an interface that had traffic in the week before moved nothing for `minutes` minutes while
  *                  the collector ran; clears at its first traffic.
  */
-import { Type, type Static } from '@fastify/type-provider-typebox';
+import type { Static } from '@fastify/type-provider-typebox';
+import { Type } from '../api/type.js';
 
 export const RULE_TYPES = ['rate_above', 'interface_down', 'no_traffic'] as const;
 export type RuleType = (typeof RULE_TYPES)[number];

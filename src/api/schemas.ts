@@ -1,5 +1,6 @@
 /** JSON schemas shared by routes: they validate input once, and shape (and document) every answer. */
-import { Type, type TSchema } from '@fastify/type-provider-typebox';
+import type { TSchema } from '@fastify/type-provider-typebox';
+import { Type } from './type.js';
 
 /** A byte or packet count: written exactly even past 2^53 (BigInt in, JSON integer out). */
 export const Count = Type.Unsafe<number | bigint>({ type: 'integer', minimum: 0 });

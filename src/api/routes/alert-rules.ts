@@ -1,5 +1,5 @@
 /** GET/PUT /api/config/alert-rules and GET /api/alerts/rules: the rules beyond the data cap and their alerts (issue #12). */
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import { AlertRulesBody, checkRules, type AlertRule } from '../../alerts/rules.js';
 import type { RuleAlert, RuleAlertsService } from '../../alerts/rule-alerts-service.js';
 import { isValidInterfaceName } from '../../collector/interface-name.js';

@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../errors.js';

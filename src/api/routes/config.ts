@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import { isValidInterfaceName } from '../../collector/interface-name.js';
 import { POLL_INTERVAL_MAX_SEC, POLL_INTERVAL_MIN_SEC } from '../../config/config.js';
 import type { App } from '../app.js';

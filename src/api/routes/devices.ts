@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import { isoDateOf, localDayNumber, periodContaining } from '../../services/usage-service.js';
 import { isDeviceId } from '../../sync/device-identity.js';
 import { findRemoteDevice, listRemoteDevices, remoteTotalsByDevice, type RemoteDevice } from '../../sync/remote-usage.js';

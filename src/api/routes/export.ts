@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import { COUNTER_COLUMNS } from '../../storage/counter-columns.js';
 import type { RunsRepo } from '../../storage/runs-repo.js';
 import type { Tier, TrafficRepo } from '../../storage/traffic-repo.js';

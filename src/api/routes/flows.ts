@@ -4,7 +4,7 @@
  * Only types come from src/flows here: the flow code itself is loaded by the server when it is turned on.
  */
 import net from 'node:net';
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import type { FlowTracking } from '../../flows/flow-service.js';
 import { TRAFFIC_CATEGORIES } from '../../shared/traffic-categories.js';
 import type { App } from '../app.js';

@@ -3,7 +3,7 @@
  * and POST /api/forecast (any hourly series, or a batch of them). The forecast code is imported on the first
  * request: until then it costs nothing. Fits run in a worker thread; GET answers are cached per clock hour.
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import type { ForecastService, LocalForecast } from '../../forecast/forecast-service.js';
 import type { HourlyForecast } from '../../forecast/forecaster.js';
 import type { App } from '../app.js';

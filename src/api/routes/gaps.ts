@@ -4,7 +4,7 @@
  * a replaced device, a driver glitch) and deltas that could not be stored. A chart marks them; /api/traffic
  * itself is unchanged.
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import { createGapsRepo } from '../../storage/gaps-repo.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';

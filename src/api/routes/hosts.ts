@@ -3,7 +3,7 @@
  * PUT /api/hosts/{id}. Only types come from src/flows here: the feature itself is loaded by the server, and
  * only when NETPULSE_FLOWS=on.
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import type { HostsApi } from '../../flows/index.js';
 import { flowsOffStatus } from '../../shared/flows-status.js';
 import type { App } from '../app.js';

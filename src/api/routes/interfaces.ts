@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import type { RawCounters } from '../../collector/counter-source.js';
 import { isValidInterfaceName } from '../../collector/interface-name.js';
 import type { InterfaceView } from '../../services/interfaces-service.js';

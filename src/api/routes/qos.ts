@@ -3,7 +3,8 @@
  * (safe: rollback unless confirmed; dry run), confirm, remove. The QoS room itself (src/qos/) is imported by
  * the server only with NETPULSE_QOS=on; this file imports its types only, so with QoS off nothing is loaded.
  */
-import { Type, type Static } from '@fastify/type-provider-typebox';
+import type { Static } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import type { LiveCounters, QosAppliedState, QosService } from '../../qos/qos-service.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';

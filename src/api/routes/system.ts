@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';
 import { median } from './collector.js';

@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import type { TrafficAnswer, TrafficBucket } from '../../services/traffic-service.js';
 import type { RawRow } from '../../storage/traffic-repo.js';
 import type { App } from '../app.js';

@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from '../type.js';
 import { isValidInterfaceName } from '../../collector/interface-name.js';
 import { apiAlert, type CapDirection, type CapStatus, DEFAULT_THRESHOLDS_PERCENT } from '../../services/alerts-service.js';
 import type { CycleScenario } from '../../forecast/cycle-scenarios.js';
