@@ -319,7 +319,7 @@ function renderQueries(L: string[], year: NonNullable<Results['year']>, q: Queri
   }
   L.push('### GET /api/traffic on that year');
   L.push('');
-  L.push(`The real server (startServer) on the generated database; requests through Fastify's inject (routing, validation, the query, coverage, JSON; no TCP), ${q.iterations} timed requests per case after 3 untimed. "Repo" is the repository call the traffic service makes, alone, over the same range (${q.monitoredTotal ? 'TrafficRepo.series: the pre-summed monitored total for the sum of the monitored set, the listed interfaces otherwise' : 'TrafficRepo.sumByBucket'}; SQLite plus turning rows into JavaScript objects); "SQLite" is the same statement wrapped in \`SELECT COUNT(*)\`, so no row reaches JavaScript. "Rows read" counts the rows of the table read in the range.`);
+  L.push(`The real server (startServer) on the generated database; requests over HTTP on loopback (fetch with keep-alive, the body read as bytes: routing, validation, the query, coverage, JSON and the socket; CPU is the whole process's, the client's share included), ${q.iterations} timed requests per case after 3 untimed. "Repo" is the repository call the traffic service makes, alone, over the same range (${q.monitoredTotal ? 'TrafficRepo.series: the pre-summed monitored total for the sum of the monitored set, the listed interfaces otherwise' : 'TrafficRepo.sumByBucket'}; SQLite plus turning rows into JavaScript objects); "SQLite" is the same statement wrapped in \`SELECT COUNT(*)\`, so no row reaches JavaScript. "Rows read" counts the rows of the table read in the range.`);
   L.push('');
   L.push('| window / grouping | scope | buckets | table read | rows read | request p50 CPU | request p95 CPU | request p50 wall | request p95 wall | repo p50 CPU | SQLite p50 CPU | p95 ≤ 20 ms |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -349,7 +349,7 @@ function renderQueries(L: string[], year: NonNullable<Results['year']>, q: Queri
           (cached
             ? `the whole request costs less than that read: the rows of closed buckets and their JSON bytes come from memory (issue #13), only the newest buckets are read and rendered.`
             : `bucket filling, coverage and serialising ${fmtInt(row.buckets)} points ${fmtUs(rest)}.`) +
-          `${row.http.cpu.p50 / 1000 <= AIMS.queryP95Ms ? ' Over only at p95: garbage collection (inject keeps every 1.3 MB response alive until the case ends) or a busy core landing in a request.' : ''}`,
+          `${row.http.cpu.p50 / 1000 <= AIMS.queryP95Ms ? ' Over only at p95: a garbage collection or a busy core landing in a request.' : ''}`,
       );
     }
     L.push('');
