@@ -2,8 +2,8 @@
  * Issue #9, the fast per-host read: the netpulse table's set elements (address + counter) straight from
  * nf_tables over NETLINK_NETFILTER, without libnftables' JSON (10 ms for 500 elements there, ~0.5 ms here).
  * The codec is pure (tested on bytes recorded from the kernel); the reader is one synchronous netlink socket
- * (src/shared/netlink-sync.ts): the kernel builds a dump inside our own send and recv calls. Constants: include/uapi/linux/netfilter/nf_tables.h and
- * nfnetlink.h (NFNL_SUBSYS_NFTABLES = 10).
+ * (src/shared/netlink-sync.ts): the kernel builds a dump inside our own send and recv calls.
+ * Constants: include/uapi/linux/netfilter/nf_tables.h and nfnetlink.h (NFNL_SUBSYS_NFTABLES = 10).
  */
 import { NFGENMSG_LEN, attr, nfgenmsg, parseAttrs, readBeUint } from '../shared/netlink-attrs.js';
 import { NetlinkError, openSyncNetlink } from '../shared/netlink-sync.js';

@@ -1,10 +1,10 @@
 /**
- * A blocking-free synchronous netlink socket: socket(2), send(2) and recv(2) of the C library, called through
+ * A synchronous netlink socket that never waits: socket(2), send(2) and recv(2) of the C library, called through
  * koffi (already loaded for libnftables). For requests the kernel answers in the caller's own system calls —
  * a GET, or a dump, which netlink builds during send() and each recv() — so every answer is already queued
  * when recv() runs with MSG_DONTWAIT: nothing waits, and one request costs its system calls, not an event-loop
- * turn per datagram (the npm `netlink` socket's promise per request and callback per datagram were half of
- * the per-host read). Not for multicast groups or anything the kernel sends later: use `netlink` for those.
+ * turn per datagram (the npm `netlink` socket's promise, timer and callback per datagram cost 0.2–0.4 ms of
+ * the 250-host read here). Not for multicast groups or anything the kernel sends later: use `netlink` for those.
  */
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';

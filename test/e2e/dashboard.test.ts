@@ -10,6 +10,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import {
   CHROMIUM_MISSING,
+  chartPixels,
   ensureFrontendBuilt,
   hasChromium,
   launchBrowser,
@@ -67,19 +68,8 @@ function query(request: Request): URLSearchParams {
   return new URL(request.url()).searchParams;
 }
 
-/** How many pixels of the chart canvas are close to a colour (the drawn series), read in the page. */
-function seriesPixels(page: Page, rgb: [number, number, number]): Promise<number> {
-  return page.evaluate(`(() => {
-    const canvas = document.querySelector('[data-testid=chart] canvas');
-    if (!canvas) return 0;
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (data[i + 3] > 200 && Math.abs(data[i] - ${rgb[0]}) < 40 && Math.abs(data[i + 1] - ${rgb[1]}) < 40 && Math.abs(data[i + 2] - ${rgb[2]}) < 40) n++;
-    }
-    return n;
-  })()`);
-}
+/** How many pixels of the chart canvas are close to a colour of a drawn series (opaque). */
+const seriesPixels = (page: Page, rgb: [number, number, number]) => chartPixels(page, { rgb, tolerance: 40, alpha: [201, 256] });
 
 const RX_LIGHT: [number, number, number] = [8, 145, 178];
 

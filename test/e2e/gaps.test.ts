@@ -10,22 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { openDatabase } from '../../src/storage/db.js';
 import { createGapsRepo } from '../../src/storage/gaps-repo.js';
-import { CHROMIUM_MISSING, ensureFrontendBuilt, hasChromium, launchBrowser, waitUntil } from '../helpers/browser.js';
+import { CHROMIUM_MISSING, chartPixels, ensureFrontendBuilt, hasChromium, launchBrowser, waitUntil } from '../helpers/browser.js';
 import { startFixtureServer, type FixtureServer } from './fixture-server.js';
 
 /** Pixels of the chart canvas in the gap shade (rgba(220, 60, 60, 0.16), unpremultiplied by getImageData). */
-function shadePixels(page: Page): Promise<number> {
-  return page.evaluate(`(() => {
-    const canvas = document.querySelector('[data-testid=chart] canvas');
-    if (!canvas) return 0;
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (data[i + 3] > 25 && data[i + 3] < 60 && Math.abs(data[i] - 220) < 30 && Math.abs(data[i + 1] - 60) < 30 && Math.abs(data[i + 2] - 60) < 30) n++;
-    }
-    return n;
-  })()`);
-}
+const shadePixels = (page: Page) => chartPixels(page, { rgb: [220, 60, 60], tolerance: 30, alpha: [26, 60] });
 
 describe('gap marks on the traffic chart', { skip: hasChromium() ? false : CHROMIUM_MISSING, timeout: 5 * 60_000 }, () => {
   let server: FixtureServer;

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const CHROMIUM_PATH = process.env.NETPULSE_CHROMIUM ?? '/usr/bin/chromium';
@@ -85,4 +85,22 @@ export async function waitUntil<T>(probe: () => T | Promise<T>, options: WaitOpt
     if (Date.now() > deadline) throw new Error(`timed out: ${options.message} (last: ${String(last)})`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }
+}
+
+/**
+ * How many pixels of the chart canvas ([data-testid=chart] canvas) are within `tolerance` of a colour, with an
+ * alpha in [alpha[0], alpha[1]) as getImageData gives it (unpremultiplied), counted in the page.
+ */
+export function chartPixels(page: Page, match: { rgb: readonly [number, number, number]; tolerance: number; alpha: readonly [number, number] }): Promise<number> {
+  const [r, g, b] = match.rgb;
+  return page.evaluate(`(() => {
+    const canvas = document.querySelector('[data-testid=chart] canvas');
+    if (!canvas) return 0;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] >= ${match.alpha[0]} && data[i + 3] < ${match.alpha[1]} && Math.abs(data[i] - ${r}) < ${match.tolerance} && Math.abs(data[i + 1] - ${g}) < ${match.tolerance} && Math.abs(data[i + 2] - ${b}) < ${match.tolerance}) n++;
+    }
+    return n;
+  })()`);
 }
