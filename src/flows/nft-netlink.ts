@@ -6,15 +6,16 @@
  * Constants: include/uapi/linux/netfilter/nf_tables.h and nfnetlink.h (NFNL_SUBSYS_NFTABLES = 10).
  */
 import { NFGENMSG_LEN, attr, nfgenmsg, parseAttrs, readBeUint } from '../shared/netlink-attrs.js';
-import { NetlinkError, openSyncNetlink } from '../shared/netlink-sync.js';
+import { NLM_F_DUMP, NetlinkError, openSyncNetlink } from '../shared/netlink-sync.js';
 import { SET_NAMES, TABLE_NAME, type SetElement, type SetName } from './nft-plan.js';
+
+export { NLM_F_DUMP };
 
 const NFNL_SUBSYS_NFTABLES = 10;
 export const NFT_MSG_NEWTABLE = 0;
 export const NFT_MSG_GETTABLE = 1;
 export const NFT_MSG_NEWSETELEM = 12;
 export const NFT_MSG_GETSETELEM = 13;
-export const NLM_F_DUMP = 0x300;
 const NFPROTO_INET = 1;
 
 const NFTA_LIST_ELEM = 1;
@@ -240,10 +241,14 @@ export function openNftSetReader(): NftSetReader {
         // tells a table replaced since the last read, or during this one (the caller then resets).
         const elements: SetElement[] = [];
         for (const set of SET_NAMES) {
-          for (const data of socket.request(nftMsgType(NFT_MSG_GETSETELEM), NLM_F_DUMP, getSetElemRequest(set))) parseSetElemMessage(set, data, elements);
+          for (const m of socket.request(nftMsgType(NFT_MSG_GETSETELEM), NLM_F_DUMP, getSetElemRequest(set))) {
+            if (m.type === nftMsgType(NFT_MSG_NEWSETELEM)) parseSetElemMessage(set, m.data, elements);
+          }
         }
         let handle: number | null = null;
-        for (const data of socket.request(nftMsgType(NFT_MSG_GETTABLE), 0, getTableRequest())) handle = parseTableHandle(data);
+        for (const m of socket.request(nftMsgType(NFT_MSG_GETTABLE), 0, getTableRequest())) {
+          if (m.type === nftMsgType(NFT_MSG_NEWTABLE)) handle = parseTableHandle(m.data);
+        }
         return handle === null ? null : { handle, elements };
       } catch (err) {
         if (isEnoent(err)) return null; // the table (or one of its sets) is gone

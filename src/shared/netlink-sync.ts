@@ -19,7 +19,7 @@ const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
-const NLM_F_DUMP = 0x300;
+export const NLM_F_DUMP = 0x300;
 /** Room for the largest datagram a dump sends (the kernel caps them at 32 KiB). */
 const RECV_BUFFER = 64 * 1024;
 /** Datagrams one request may take before it is called broken: a dump of 100,000 set elements is ~200. */
@@ -41,11 +41,11 @@ const errorOf = (errno: number, what: string) => new NetlinkError(errnoNames.get
 
 export interface SyncNetlink {
   /**
-   * Sends one request (REQUEST|ACK, plus `flags`) and returns the payloads (after the 16-byte header) of the
-   * answers with its sequence number, in order; copies, so they stay valid. A dump ends at DONE, a GET at its
+   * Sends one request (REQUEST|ACK, plus `flags`) and returns the answers with its sequence number, in order:
+   * each message's type and payload (after the 16-byte header), copied, so they stay valid. A dump ends at DONE, a GET at its
    * ACK. Throws NetlinkError for an error answer (code = errno name) or a failed call.
    */
-  request(type: number, flags: number, payload: Buffer): Buffer[];
+  request(type: number, flags: number, payload: Buffer): { type: number; data: Buffer }[];
   close(): void;
 }
 
@@ -93,7 +93,7 @@ export function openSyncNetlink(protocol: number): SyncNetlink {
       msg.writeUInt32LE(s, 8);
       payload.copy(msg, NLMSG_HDRLEN);
       if (c.send(fd, msg, msg.length, 0) !== msg.length) throw errorOf(c.errno(), 'netlink send');
-      const out: Buffer[] = [];
+      const out: { type: number; data: Buffer }[] = [];
       for (let n = 0; n < MAX_DATAGRAMS; n++) {
         const len = c.recv(fd, buf, buf.length, MSG_DONTWAIT | MSG_TRUNC);
         if (len < 0) throw errorOf(c.errno(), 'netlink recv');
@@ -110,7 +110,7 @@ export function openSyncNetlink(protocol: number): SyncNetlink {
               if (errno !== 0) throw errorOf(errno, 'netlink request');
               if (!dump) return out; // the ACK after a GET's answer
             } else {
-              out.push(Buffer.from(buf.subarray(off + NLMSG_HDRLEN, off + mlen)));
+              out.push({ type: mtype, data: Buffer.from(buf.subarray(off + NLMSG_HDRLEN, off + mlen)) });
             }
           }
           off += (mlen + 3) & ~3;

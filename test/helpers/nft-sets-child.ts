@@ -8,7 +8,7 @@
 import dgram from 'node:dgram';
 import { Protocol, createNetlink } from 'netlink';
 import { loadConfig } from '../../src/config/config.js';
-import { NFT_MSG_GETSETELEM, NLM_F_DUMP, getSetElemRequest, nftMsgType, openNftSetReader } from '../../src/flows/nft-netlink.js';
+import { NFT_MSG_GETSETELEM, NFT_MSG_NEWSETELEM, NLM_F_DUMP, getSetElemRequest, nftMsgType, openNftSetReader } from '../../src/flows/nft-netlink.js';
 import { DELETE_TABLE, LIST_TABLE, SET_NAMES, buildTablePlan, parseTableListing } from '../../src/flows/nft-plan.js';
 import { openLibnftables } from '../../src/flows/nft-seam.js';
 
@@ -41,7 +41,7 @@ const socket = createNetlink(Protocol.NETFILTER, {} as Parameters<typeof createN
 const raw: Record<string, string[]> = {};
 for (const set of SET_NAMES) {
   const [msgs] = await socket.request(nftMsgType(NFT_MSG_GETSETELEM), getSetElemRequest(set), { flags: NLM_F_DUMP });
-  raw[set] = msgs.filter((m) => m.type === nftMsgType(12)).map((m) => Buffer.from(m.data).toString('hex'));
+  raw[set] = msgs.filter((m) => m.type === nftMsgType(NFT_MSG_NEWSETELEM)).map((m) => Buffer.from(m.data).toString('hex'));
 }
 socket.close();
 // Read again, so the second answer comes over the same socket; then once more after the table is deleted.
