@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { createRuleAlertsService } from './alerts/rule-alerts-service.js';
 import { buildApp, type App } from './api/app.js';
+import type { LazyCompilers } from './api/lazy-compilers.js';
 import type { AppContext } from './api/context.js';
 import { createCollector, type Collector } from './collector/collector.js';
 import { COUNTER_FIELDS, type CounterSource } from './collector/counter-source.js';
@@ -52,6 +53,8 @@ export interface StartOptions {
   logger?: PinoLogger;
   /** How long discovery samples traffic on first start (ms). */
   discoverySampleMs?: number;
+  /** The app's deferred schema compilers (tests that look at what was compiled pass their own). */
+  compilers?: LazyCompilers;
 }
 
 export interface RunningServer {
@@ -267,7 +270,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     ctx.flowTracking = await startFlowTracking({ config, db, logger, now });
   }
 
-  const app = await buildApp(ctx, { logger });
+  const app = await buildApp(ctx, { logger, compilers: options.compilers });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

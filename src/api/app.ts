@@ -11,6 +11,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { AppContext } from './context.js';
 import { registerLazyDocs } from './docs.js';
 import { HttpError } from './errors.js';
+import { createLazyCompilers, type LazyCompilers } from './lazy-compilers.js';
 import { makeDefaultedParamsOptional, toOpenApi30Schemas } from './openapi.js';
 import { registerAlertRuleRoutes } from './routes/alert-rules.js';
 import { registerCollectorRoutes } from './routes/collector.js';
@@ -42,6 +43,8 @@ export type App = FastifyInstance<
 export interface BuildAppOptions {
   /** A pino logger (the server's); without one the app logs nothing. */
   logger?: FastifyBaseLogger;
+  /** The deferred schema compilers (a test passes its own to compile them all); a new set by default. */
+  compilers?: LazyCompilers;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -96,6 +99,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     // One line per request is noise for a home-lab service; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    // Each route's validator and serializer is compiled on its first request, not at start (issue #13).
+    schemaController: { compilersFactory: (options.compilers ?? createLazyCompilers()).compilersFactory },
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

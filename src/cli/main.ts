@@ -23,9 +23,6 @@ import { CONFIG_KEYS, createConfigRepo } from '../storage/config-repo.js';
 import { DatabaseOpenError, openDatabase } from '../storage/db.js';
 import { createRunsRepo } from '../storage/runs-repo.js';
 import { createTrafficRepo } from '../storage/traffic-repo.js';
-import { runLiveCommand } from './live.js';
-import { runServiceCommand } from './service.js';
-import { runUsageCommand } from './usage.js';
 
 export interface Io {
   out: (text: string) => void;
@@ -80,8 +77,8 @@ async function serve(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const server = await startServer({ env: io.env });
-  io.err(`Net-Pulse is running at ${server.url} (database ${server.config.dbPath})\n`);
-  return await new Promise<number>((resolve) => {
+  // The signal handlers come before the line that says it runs: whoever reads that line may signal at once.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
@@ -110,6 +107,8 @@ async function serve(args: string[], io: Io): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  io.err(`Net-Pulse is running at ${server.url} (database ${server.config.dbPath})\n`);
+  return await stopped;
 }
 
 async function interfaces(args: string[], io: Io): Promise<number> {
@@ -219,10 +218,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await interfaces(rest, io);
       case 'export':
         return await exportCommand(rest, io);
+      // The other commands are loaded when run: a server never holds their code (issue #13).
       case 'usage':
-        return await runUsageCommand(rest, io);
+        return await (await import('./usage.js')).runUsageCommand(rest, io);
       case 'live':
-        return await runLiveCommand(rest, {
+        return await (await import('./live.js')).runLiveCommand(rest, {
           ...io,
           isTty: io.stdout === process.stdout && process.stdout.isTTY === true,
           stopSignal: new Promise((resolve) => {
@@ -233,7 +233,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'import':
         return await (await import('./import.js')).runImportCommand(rest, io);
       case 'service':
-        return await runServiceCommand(rest);
+        return await (await import('./service.js')).runServiceCommand(rest);
       default:
         io.err(`netpulse: unknown command "${first}"\n\n${MAIN_HELP}`);
         return 2;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CounterField } from '../../src/collector/counter-source.js';
@@ -160,7 +160,24 @@ export function makeFixtureTree(spec: FixtureTreeSpec): FixtureTree {
   const classDir = (name: string): string => join(sysRoot, 'class', 'net', name);
 
   function writeNetDevFromState(): void {
-    write(join(procRoot, 'net', 'dev'), formatProcNetDev([...interfaces].map(([name, entry]) => [name, entry.counters])));
+    rewriteNetDev(formatProcNetDev([...interfaces].map(([name, entry]) => [name, entry.counters])));
+  }
+
+  /**
+   * /proc/net/dev in place: overwritten from offset 0, then cut to length. A reader holding it open (the
+   * collector preads it) never finds it empty between a truncation and the write, as writeFileSync allows.
+   */
+  function rewriteNetDev(text: string): void {
+    const path = join(procRoot, 'net', 'dev');
+    mkdirSync(dirname(path), { recursive: true });
+    const bytes = Buffer.from(text);
+    const fd = openSync(path, existsSync(path) ? 'r+' : 'w');
+    try {
+      writeSync(fd, bytes, 0, bytes.length, 0);
+      ftruncateSync(fd, bytes.length);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   function removeSys(name: string): void {
@@ -242,7 +259,7 @@ export function makeFixtureTree(spec: FixtureTreeSpec): FixtureTree {
       writeNetDevFromState();
     },
     writeNetDev(text) {
-      write(join(procRoot, 'net', 'dev'), text);
+      rewriteNetDev(text);
     },
     addInterface,
     removeInterface(name) {

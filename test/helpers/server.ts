@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LazyCompilers } from '../../src/api/lazy-compilers.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { makeFixtureTree, type FixtureTree, type FixtureTreeSpec } from './fixture-tree.js';
 
@@ -41,6 +42,8 @@ export interface TestServerOptions {
   tree?: FixtureTreeSpec;
   /** Extra NETPULSE_* variables; a value of undefined removes a default. Defaults: NETPULSE_POLL_INTERVAL=3600. */
   env?: Record<string, string | undefined>;
+  /** Handed to startServer (tests of what the app compiles, and when). */
+  compilers?: LazyCompilers;
 }
 
 export interface HttpAnswer {
@@ -112,7 +115,7 @@ export async function startTestServer(scope: CleanupScope | null, options: TestS
 
   let server: RunningServer | null = null;
   const start = async () => {
-    server = await startServer({ env, discoverySampleMs: 20 });
+    server = await startServer({ env, discoverySampleMs: 20, compilers: options.compilers });
   };
   const running = (): RunningServer => {
     if (server === null) throw new Error('the test server is stopped');
