@@ -8,9 +8,13 @@
  * are unchanged. A schema that cannot compile fails its first request with a 500 instead of the start;
  * `compileAll()` compiles every deferred schema at once, for the test that keeps them all compilable.
  */
-import AjvCompiler from '@fastify/ajv-compiler';
-import SerializerSelector from '@fastify/fast-json-stringify-compiler';
+import { createRequire } from 'node:module';
+import type AjvCompiler from '@fastify/ajv-compiler';
+import type SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';
+
+// The compilers themselves (Ajv, fast-json-stringify) are loaded by the first compile, not by the import.
+const require = createRequire(import.meta.url);
 
 type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 /** What both factories are at run time; their published types (unions of Ajv's and JTD's) are not callable as one. */
@@ -27,8 +31,8 @@ export interface LazyCompilers {
 }
 
 export function createLazyCompilers(): LazyCompilers {
-  const buildValidator = AjvCompiler() as unknown as Factory;
-  const buildSerializer = SerializerSelector() as unknown as Factory;
+  const buildValidator = once(() => (require('@fastify/ajv-compiler') as typeof AjvCompiler)() as unknown as Factory);
+  const buildSerializer = once(() => (require('@fastify/fast-json-stringify-compiler') as typeof SerializerSelector)() as unknown as Factory);
   const pending = new Set<() => unknown>();
   let deferred = 0;
 
@@ -49,7 +53,7 @@ export function createLazyCompilers(): LazyCompilers {
 
   const lazyValidatorCompiler: Factory = (externalSchemas, options) => {
     // Fastify builds this once per schema scope; Ajv itself is created on the first compile too.
-    const compilerOf = once(() => buildValidator(externalSchemas, options));
+    const compilerOf = once(() => buildValidator()(externalSchemas, options));
     return (route) => {
       const get = defer(() => compilerOf()(route));
       const validate: Compiled = (data) => {
@@ -64,7 +68,7 @@ export function createLazyCompilers(): LazyCompilers {
   };
 
   const lazySerializerCompiler: Factory = (externalSchemas, options) => {
-    const compilerOf = once(() => buildSerializer(externalSchemas, options));
+    const compilerOf = once(() => buildSerializer()(externalSchemas, options));
     return (route) => {
       const get = defer(() => compilerOf()(route));
       return (data) => get()(data);

@@ -3,10 +3,14 @@
  * start, and a deferred one validates, rejects and serializes exactly as one compiled at start would.
  */
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { createLazyCompilers } from '../../src/api/lazy-compilers.js';
 import { ApiInterfaceSchema } from '../../src/api/schemas.js';
 import { startTestServer } from '../helpers/server.js';
+
+/** Whether a package's entry module is loaded (Fastify itself loads fast-json-stringify's small runtime, not its compiler). */
+const loaded = (entry: string) => Object.keys(createRequire(import.meta.url).cache).some((k) => k.endsWith(`/node_modules/${entry}`));
 
 test('a started server has compiled none of its schemas; each request compiles only what its route needs', async (t) => {
   const compilers = createLazyCompilers();
@@ -14,11 +18,14 @@ test('a started server has compiled none of its schemas; each request compiles o
   const atStart = compilers.counts();
   assert.ok(atStart.deferred >= 50, `every route's schemas are known at start (${atStart.deferred})`);
   assert.equal(atStart.compiled, 0, 'nothing compiled before the first request');
+  assert.equal(loaded('ajv/dist/ajv.js'), false, 'Ajv is not even loaded');
+  assert.equal(loaded('fast-json-stringify/index.js'), false, 'nor fast-json-stringify');
 
   const list = await srv.get('/api/interfaces');
   assert.equal(list.status, 200);
   assert.ok(Array.isArray(list.body) && list.body.some((i: { name: string }) => i.name === 'eth0'));
   assert.equal(compilers.counts().compiled, 1, '/api/interfaces compiled its one response serializer');
+  assert.equal(loaded('fast-json-stringify/index.js'), true);
   // The serializer is the route's own: every answer has exactly the properties its schema lists.
   for (const item of list.body) assert.deepEqual(Object.keys(item).sort(), Object.keys(ApiInterfaceSchema.properties).sort());
 
