@@ -1,4 +1,4 @@
-import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CounterField } from '../../src/collector/counter-source.js';
@@ -149,9 +149,21 @@ export function makeFixtureTree(spec: FixtureTreeSpec): FixtureTree {
   const interfaces = new Map<string, { spec: FixtureInterface; ifindex: number; counters: CounterValues }>();
   let nextIfindex = 1;
 
+  /**
+   * Every fixture file is written in place: overwritten from offset 0, then cut to length. A reader holding
+   * it open (the collector preads /proc/net/dev and each ifindex) never finds it empty between a truncation
+   * and the write, as writeFileSync allows.
+   */
   const write = (path: string, content: string): void => {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
+    const bytes = Buffer.from(content);
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT);
+    try {
+      writeSync(fd, bytes, 0, bytes.length, 0);
+      ftruncateSync(fd, bytes.length);
+    } finally {
+      closeSync(fd);
+    }
   };
   const deviceDir = (name: string, virtual: boolean, ifindex: number): string =>
     virtual
@@ -160,24 +172,7 @@ export function makeFixtureTree(spec: FixtureTreeSpec): FixtureTree {
   const classDir = (name: string): string => join(sysRoot, 'class', 'net', name);
 
   function writeNetDevFromState(): void {
-    rewriteNetDev(formatProcNetDev([...interfaces].map(([name, entry]) => [name, entry.counters])));
-  }
-
-  /**
-   * /proc/net/dev in place: overwritten from offset 0, then cut to length. A reader holding it open (the
-   * collector preads it) never finds it empty between a truncation and the write, as writeFileSync allows.
-   */
-  function rewriteNetDev(text: string): void {
-    const path = join(procRoot, 'net', 'dev');
-    mkdirSync(dirname(path), { recursive: true });
-    const bytes = Buffer.from(text);
-    const fd = openSync(path, existsSync(path) ? 'r+' : 'w');
-    try {
-      writeSync(fd, bytes, 0, bytes.length, 0);
-      ftruncateSync(fd, bytes.length);
-    } finally {
-      closeSync(fd);
-    }
+    write(join(procRoot, 'net', 'dev'), formatProcNetDev([...interfaces].map(([name, entry]) => [name, entry.counters])));
   }
 
   function removeSys(name: string): void {
@@ -259,7 +254,7 @@ export function makeFixtureTree(spec: FixtureTreeSpec): FixtureTree {
       writeNetDevFromState();
     },
     writeNetDev(text) {
-      rewriteNetDev(text);
+      write(join(procRoot, 'net', 'dev'), text);
     },
     addInterface,
     removeInterface(name) {
