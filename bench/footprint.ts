@@ -157,7 +157,7 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-function cpuNsSchedstat(pid: number): number {
+export function cpuNsSchedstat(pid: number): number {
   let total = 0;
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -169,7 +169,7 @@ function cpuNsSchedstat(pid: number): number {
   return total;
 }
 
-function status(pid: number): Record<string, number> {
+export function status(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
     const m = /^(VmRSS|VmHWM|RssAnon|RssFile|RssShmem|Threads):\s+(\d+)/.exec(line);

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '../src/server.js';
+import { benchCpuFloors, type CpuFloorResult } from './cpu-floor.js';
 import { benchFloors, benchFootprint, buildForBench, REPO_ROOT, type FloorResult, type FootprintClient, type FootprintResult } from './footprint.js';
 import { makeAdvancingTree } from './lib/fixture24.js';
 import { describeMachine, distribution, fmtBytes, fmtUs, loadAverage, log, MiB } from './lib/measure.js';
@@ -61,6 +62,8 @@ export interface LeanResult {
   interfaces: { p50Us: number; p95Us: number; requests: number; healthP50Us?: number; healthP95Us?: number };
   peers: PeerResult[];
   floors: FloorResult[];
+  /** Minimal processes doing only the polling and storing work (bench/cpu-floor.ts), beside the servers. */
+  cpuFloors?: CpuFloorResult[];
   warmupSec: number;
 }
 
@@ -101,6 +104,7 @@ export async function benchLean(options: { quick: boolean; peers?: () => PeerRes
   const build = buildForBench();
   // The flags bin/netpulse.js gives node (the service unit and the Dockerfile run bin/netpulse.js too).
   const binFlags = readBinNodeFlags();
+  const cpuFloors = benchCpuFloors({ entry: build.entry, warmupSec, measuredSec: spanSec });
   const runs = await Promise.all(
     VARIANTS.map(async (variant) => {
       try {
@@ -121,13 +125,17 @@ export async function benchLean(options: { quick: boolean; peers?: () => PeerRes
       }
     }),
   );
+  const cpuFloorResults = await cpuFloors.catch((err: unknown) => {
+    log(`lean: the CPU floors failed: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  });
   log('lean: floors (bare node, Fastify, the modules imported)');
   const floors = await benchFloors(build.entry);
   log('lean: /api/interfaces');
   const interfaces = await measureInterfaces(options.quick ? 200 : 1000);
   log('lean: peers');
   const peers = options.peers?.() ?? (await benchPeers(options.quick ? { warmupSec: 10, measuredSec: 20 } : { warmupSec: 20, measuredSec: 60 }));
-  return { date: new Date().toISOString(), quick: options.quick, loadStart, loadEnd: loadAverage(), spanSec, warmupSec, runs, interfaces, peers, floors };
+  return { date: new Date().toISOString(), quick: options.quick, loadStart, loadEnd: loadAverage(), spanSec, warmupSec, runs, interfaces, peers, floors, cpuFloors: cpuFloorResults };
 }
 
 /** The node flags of bin/netpulse.js's shebang (`#!/usr/bin/env -S node --flag …`), so the bench runs the server as users do. */
@@ -150,6 +158,7 @@ function renderFloors(L: string[], r: LeanResult, by: (key: string) => Footprint
   L.push('| process | RSS | PSS | private / file-backed | JS heap used | CPU (steady) |');
   L.push('|---|---|---|---|---|---|');
   for (const f of r.floors) L.push(`| ${f.label} | ${fmtBytes(f.rssBytes)} | ${f.pssBytes === null ? '–' : fmtBytes(f.pssBytes)} | ${fmtBytes(f.anonBytes)} / ${fmtBytes(f.fileBytes)} | ${f.heapUsedBytes === null ? '–' : fmtBytes(f.heapUsedBytes)} | – |`);
+  for (const f of r.cpuFloors ?? []) L.push(`| ${f.label} | ${fmtBytes(f.rssBytes)} | – | – | – | ${pct(f.cpuPercent)} |`);
   for (const key of ['noPoll', 'idleStatic', 'idle']) {
     const f = by(key);
     const label = r.runs.find((x) => x.variant.key === key)?.variant.label ?? key;
@@ -172,6 +181,15 @@ function renderFloors(L: string[], r: LeanResult, by: (key: string) => Footprint
     L.push('');
     L.push(
       `**CPU.** The server with no poll at all uses ${pct(noPoll.cpuPercentSchedstat)} (timers, the commit check, V8's background work); polls that find nothing new add ${pct(Math.max(0, still.cpuPercentSchedstat - noPoll.cpuPercentSchedstat))} (reading and parsing /proc/net/dev for 24 interfaces, the ifindex checks, the deltas: ${still.pollDurationUsMedian === null ? '–' : fmtUs(still.pollDurationUsMedian)} a poll); writing what 24 interfaces that all change every second carried (24 raw rows a second and the minute/hour/day rollups, committed every 10 s) adds ${pct(Math.max(0, idle.cpuPercentSchedstat - still.cpuPercentSchedstat))}. Interfaces that carry nothing write nothing.`,
+    );
+  }
+  const timer = r.cpuFloors?.find((f) => f.key === 'timer');
+  const read = r.cpuFloors?.find((f) => f.key === 'read');
+  const readWrite = r.cpuFloors?.find((f) => f.key === 'readWrite');
+  if (timer && read && readWrite && idle) {
+    L.push('');
+    L.push(
+      `**The CPU floor of the work itself** (bench/cpu-floor.ts, side by side with the servers): a node process that only wakes every second uses ${pct(timer.cpuPercent)}; reading the 24 interfaces with Net-Pulse's reader makes it ${pct(read.cpuPercent)}; storing what they carried as the contract and exactness ask (a raw row per interface per poll, the rollups, the counter state and run coverage, a commit every 10 s), written by hand without any of Net-Pulse's machinery, ${pct(readWrite.cpuPercent)}${readWrite.cpuPercent > LEAN_AIMS.cpuIdlePercent ? `: **above the ${LEAN_AIMS.cpuIdlePercent} % aim with nothing but the reads and the writes**, so for 24 interfaces that all change every second the aim is below what the work costs in Node with SQLite on this machine` : ''}. The server is ${pct(Math.max(0, idle.cpuPercentSchedstat - readWrite.cpuPercent))} above that floor: its collector and delta rules, the totals, usage and alerts it keeps up to date, and V8's compiler and collector working for a whole server.`,
     );
   }
 }
