@@ -42,6 +42,8 @@ function script(mode: string, distDir: string, procRoot: string, sysRoot: string
   const { createLinuxSource } = mode === 'timer' ? {} : await import(${j(path.join(distDir, 'collector', 'linux-source.js'))});
   const source = mode === 'timer' ? null : createLinuxSource({ procRoot: ${j(procRoot)}, sysRoot: ${j(sysRoot)} });
   const names = ${j(names)};
+  // The interfaces the servers store (the fixture's lo is not monitored there).
+  const stored = new Set(names);
   let commit = () => undefined;
   let pending = [];
   if (mode === 'readWrite') {
@@ -66,7 +68,7 @@ function script(mode: string, distDir: string, procRoot: string, sysRoot: string
         totals[t].run(bucket, 24000, 24000, 240, 240);
       }
       // The counter state the next start counts from, and the run's coverage: what exactness needs.
-      for (const i of reading.interfaces) { const c = i.counters; state.run(i.name, i.ifindex, String(c.rxBytes), String(c.txBytes), String(c.rxPackets), String(c.txPackets), String(c.rxErrors), String(c.txErrors), String(c.rxDrops), String(c.txDrops)); }
+      for (const i of reading.interfaces) { if (!stored.has(i.name)) continue; const c = i.counters; state.run(i.name, i.ifindex, String(c.rxBytes), String(c.txBytes), String(c.rxPackets), String(c.txPackets), String(c.rxErrors), String(c.txErrors), String(c.rxDrops), String(c.txDrops)); }
       meta.run(reading.timeMs, reading.bootId);
       run.run(sec, sec);
     });
@@ -77,7 +79,7 @@ function script(mode: string, distDir: string, procRoot: string, sysRoot: string
       const reading = await source.readCounters();
       if (mode === 'readWrite') {
         const sec = Math.floor(reading.timeMs / 1000);
-        for (const i of reading.interfaces) pending.push([i.name, sec, i.counters.rxBytes % 100000n, i.counters.txBytes % 100000n, 10n, 10n]);
+        for (const i of reading.interfaces) if (stored.has(i.name)) pending.push([i.name, sec, i.counters.rxBytes % 100000n, i.counters.txBytes % 100000n, 10n, 10n]);
         if (Date.now() - lastCommit >= 10000) { commit(pending, reading); pending = []; lastCommit = Date.now(); }
       }
     }
