@@ -48,8 +48,9 @@ function script(mode: string, distDir: string, procRoot: string, sysRoot: string
   let pending = [];
   if (mode === 'readWrite') {
     const { openDatabase } = await import(${j(path.join(distDir, 'storage', 'db.js'))});
+    const { COUNTER_COLUMNS } = await import(${j(path.join(distDir, 'storage', 'counter-columns.js'))});
     const db = openDatabase(${j(dbPath)});
-    const cols = 'rx_bytes, tx_bytes, rx_packets, tx_packets, rx_errors, tx_errors, rx_drops, tx_drops';
+    const cols = COUNTER_COLUMNS.join(', ');
     const add = cols.split(', ').map((c) => c + ' = ' + c + ' + excluded.' + c).join(', ');
     const raw = db.prepare('INSERT INTO traffic_data (interface_name, timestamp, span_seconds, ' + cols + ') VALUES (?, ?, 1, ?, ?, ?, ?, 0, 0, 0, 0)');
     const tiers = ['traffic_1m', 'traffic_1h', 'traffic_1d'].map((t) => db.prepare('INSERT INTO ' + t + ' (interface_name, bucket_start, ' + cols + ') VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0) ON CONFLICT(interface_name, bucket_start) DO UPDATE SET ' + add));
