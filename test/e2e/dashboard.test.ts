@@ -213,7 +213,13 @@ describe('dashboard in a real browser', { skip: hasChromium() ? false : CHROMIUM
       await page.goto(`${quiet.url}/`);
       const notice = page.getByTestId('no-data');
       await notice.waitFor();
-      assert.match((await notice.textContent()) ?? '', /No data yet.*first point arrives at \d\d:\d\d:\d\d \(in \d+ min\)/s);
+      const text = (await notice.textContent()) ?? '';
+      // The timer is aligned: a 3600 s interval reads at the top of each hour (UTC here), so the first point comes at
+      // hh:00:00 — said as "in N s" in the last 90 s of an hour, "in N min" before.
+      const announced = /No data yet.*first point arrives at (\d\d):00:00 \(in (\d+) (s|min)\)/s.exec(text);
+      assert.ok(announced, `the notice names the next top of the hour and how far away it is: ${text}`);
+      const secondsAway = Number(announced[2]) * (announced[3] === 'min' ? 60 : 1);
+      assert.ok(secondsAway <= 3600, `the first point is at most an interval away (${secondsAway} s)`);
       assert.equal(await page.getByTestId('chart').getAttribute('data-state'), 'empty');
       await page.screenshot({ path: screenshotPath('dashboard-no-data-yet') });
     } finally {
