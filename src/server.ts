@@ -17,6 +17,7 @@ import { discoverInterfaces } from './collector/discovery.js';
 import { createLiveMonitor } from './collector/live.js';
 import { flushBeforeReads } from './collector/write-buffer.js';
 import { loadConfig, type Config } from './config/config.js';
+import { zoneinfoOf } from './config/zoneinfo.js';
 import type { MqttPublisher } from './mqtt/mqtt-publisher.js';
 import { createAlertsService, createMonthStartDaySetting } from './services/alerts-service.js';
 import { createInterfacesService } from './services/interfaces-service.js';
@@ -34,6 +35,7 @@ import { createTrafficRepo } from './storage/traffic-repo.js';
 import { loadDeviceIdentity } from './sync/device-identity.js';
 import { createSyncService } from './sync/sync-service.js';
 import { settleWithin, startBudget } from './shared/deadline.js';
+import { useZoneRules } from './shared/zoned-time.js';
 
 export const PACKAGE_ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -81,6 +83,8 @@ export const SHUTDOWN_BUDGET_MS = 2500;
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const config = loadConfig(options.env);
+  // Calendar days from the system's zoneinfo files, not Intl (issue #13: ICU's data is ≈ 8 MiB of RSS).
+  useZoneRules(zoneinfoOf(options.env).rules);
   const logger = options.logger ?? pino({ level: config.logLevel, base: undefined });
   const db = openDatabase(config.dbPath);
   try {

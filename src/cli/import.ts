@@ -91,7 +91,7 @@ function importCommand(args: string[], io: ImportIo): number {
     if (positionals.length > 1) throw new ImportArgsError(`import vnstat takes no files (got ${positionals.slice(1).join(' ')})`);
     if (values.resolution !== undefined) throw new ImportArgsError('--resolution is for export files, not vnstat');
     const timeZone = values.timezone ?? config.timezone;
-    if (!isValidTimeZone(timeZone)) throw new ImportArgsError(`--timezone "${timeZone}" is not an IANA time zone`);
+    if (!isValidTimeZone(timeZone, io.env)) throw new ImportArgsError(`--timezone "${timeZone}" is not an IANA time zone`);
     let mapping: Map<string, string> | null = null;
     for (const spec of values.interface ?? []) {
       const [from = '', to = from, extra] = spec.split('=');

@@ -18,6 +18,8 @@ import { createCounterSource } from '../collector/create-source.js';
 import { discoverInterfaces } from '../collector/discovery.js';
 import { isValidInterfaceName } from '../collector/interface-name.js';
 import { ConfigError, loadConfig, CONFIG_VARIABLES } from '../config/config.js';
+import { zoneinfoOf } from '../config/zoneinfo.js';
+import { useZoneRules } from '../shared/zoned-time.js';
 import { StartupError, readVersion, startServer } from '../server.js';
 import { CONFIG_KEYS, createConfigRepo } from '../storage/config-repo.js';
 import { DatabaseOpenError, openDatabase } from '../storage/db.js';
@@ -201,6 +203,7 @@ Defaults: CSV, raw samples, every interface, everything stored.
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   const [first, ...rest] = argv;
+  useZoneRules(zoneinfoOf(io.env).rules);
   try {
     if (first === '--help' || first === '-h' || first === 'help') {
       io.out(MAIN_HELP);

@@ -26,3 +26,11 @@ export function isValidInterfaceName(name: string): boolean {
   }
   return true;
 }
+
+/**
+ * Interface names in code-unit order, for stable listings. Not localeCompare: its first call loads ICU's
+ * collation data (≈ 3 MiB of RSS, issue #13), and names are bytes to the kernel, not words.
+ */
+export function compareInterfaceNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { checkTemplate } from '../alerts/delivery.js';
 import path from 'node:path';
 import { parseCidr, type Cidr } from './cidr.js';
+import { zoneinfoOf } from './zoneinfo.js';
 
 export const POLL_INTERVAL_MIN_SEC = 1;
 export const POLL_INTERVAL_MAX_SEC = 3600;
@@ -184,7 +185,12 @@ function readInt(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-export function isValidTimeZone(tz: string): boolean {
+/**
+ * Whether a name is a time zone Net-Pulse can work in: one of the system's zoneinfo files (TZDIR or
+ * /usr/share/zoneinfo), else one Intl knows (Intl is asked only then: it maps ICU's data, issue #13).
+ */
+export function isValidTimeZone(tz: string, env: Env = {}): boolean {
+  if (zoneinfoOf(env).rules(tz) !== null) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
@@ -196,9 +202,9 @@ export function isValidTimeZone(tz: string): boolean {
 function readTimeZone(env: Env): string {
   const raw = env.NETPULSE_TZ?.trim();
   if (raw === undefined || raw === '') {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    return zoneinfoOf(env).localZone(env) ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   }
-  if (!isValidTimeZone(raw)) {
+  if (!isValidTimeZone(raw, env)) {
     throw new ConfigError('NETPULSE_TZ', `"${raw}" is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Kolkata)`);
   }
   return raw;

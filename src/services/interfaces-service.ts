@@ -4,6 +4,7 @@
  */
 import type { CounterSource, InterfaceCounters, InterfaceMeta } from '../collector/counter-source.js';
 import { pickPrimary } from '../collector/discovery.js';
+import { compareInterfaceNames } from '../collector/interface-name.js';
 import { CONFIG_KEYS, type ConfigRepo } from '../storage/config-repo.js';
 import type { SettingsService } from './settings-service.js';
 
@@ -106,7 +107,7 @@ export function createInterfacesService(deps: {
     if (ordered === null || ordered.metas !== metas || ordered.primary !== primary || ordered.monitored !== monitored) {
       const views = metas
         .map((m) => ({ meta: m, isPrimary: m.name === primary, monitored: monitored.has(m.name) }))
-        .sort((a, b) => Number(b.isPrimary) - Number(a.isPrimary) || a.meta.name.localeCompare(b.meta.name));
+        .sort((a, b) => Number(b.isPrimary) - Number(a.isPrimary) || compareInterfaceNames(a.meta.name, b.meta.name));
       ordered = { metas, primary, monitored, views };
     }
     return ordered.views.map((v) => ({ meta: v.meta, counters: counters.get(v.meta.name) ?? null, isPrimary: v.isPrimary, monitored: v.monitored }));

@@ -1,7 +1,10 @@
 /**
- * Calendar arithmetic in an IANA time zone with nothing but Intl: local midnights, days and months, across
- * DST changes and half-hour offsets. Times are unix seconds. No node:* imports (the frontend may use it).
+ * Calendar arithmetic in an IANA time zone: local midnights, days and months, across DST changes and
+ * half-hour offsets. Times are unix seconds. No node:* imports: where the zone's rules come from is wired in
+ * by whoever starts the process (useZoneRules: the system's zoneinfo files, src/config/zoneinfo.ts); without
+ * them, or for a zone they lack, Intl answers.
  */
+import type { ZoneOffsetFn } from './tzif.js';
 
 export interface ZonedParts {
   year: number;
@@ -12,39 +15,66 @@ export interface ZonedParts {
   second: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Rules of a zone by name, or null when the source has none (Intl then answers). */
+export type ZoneRulesSource = (timeZone: string) => ZoneOffsetFn | null;
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
+let rulesSource: ZoneRulesSource | null = null;
+const offsetFns = new Map<string, ZoneOffsetFn>();
+
+/** Where zones' rules come from from now on (null: Intl only). Forgets the zones looked up so far. */
+export function useZoneRules(source: ZoneRulesSource | null): void {
+  rulesSource = source;
+  offsetFns.clear();
+}
+
+/** A zone's offsets from Intl (loads ICU's data on its first use: ≈ 8 MiB of RSS). */
+function intlOffsetFn(timeZone: string): ZoneOffsetFn {
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  return (tsSec) => {
+    const t = Math.floor(tsSec);
+    const p: ZonedParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
+    for (const part of format.formatToParts(new Date(t * 1000))) {
+      if (part.type in p) p[part.type as keyof ZonedParts] = Number(part.value);
+    }
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) / 1000 - t;
+  };
+}
+
+const utc: ZoneOffsetFn = () => 0;
+
+function offsetFnFor(timeZone: string): ZoneOffsetFn {
+  let f = offsetFns.get(timeZone);
   if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, f);
+    f = timeZone === 'UTC' || timeZone === 'Etc/UTC' ? utc : (rulesSource?.(timeZone) ?? intlOffsetFn(timeZone));
+    offsetFns.set(timeZone, f);
   }
   return f;
 }
 
 export function zonedParts(tsSec: number, timeZone: string): ZonedParts {
-  const out: ZonedParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
-  for (const part of formatterFor(timeZone).formatToParts(new Date(tsSec * 1000))) {
-    if (part.type in out) out[part.type as keyof ZonedParts] = Number(part.value);
-  }
-  return out;
+  const local = new Date((Math.floor(tsSec) + offsetFnFor(timeZone)(Math.floor(tsSec))) * 1000);
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+  };
 }
 
 /** The zone's offset from UTC at an instant, in seconds (east positive: Asia/Kolkata is +19800). */
 export function zoneOffsetSec(tsSec: number, timeZone: string): number {
-  const p = zonedParts(Math.floor(tsSec), timeZone);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) / 1000;
-  return asUtc - Math.floor(tsSec);
+  return offsetFnFor(timeZone)(Math.floor(tsSec));
 }
 
 /**
@@ -92,8 +122,8 @@ export function zonedDate(tsSec: number, timeZone: string): string {
 }
 
 /**
- * `count` consecutive local day starts from the day that begins at firstDayStart (itself first). One Intl
- * call a day where the offset doesn't change (a local midnight plus 24 h is the next one then); the full
+ * `count` consecutive local day starts from the day that begins at firstDayStart (itself first). One offset
+ * look-up a day where the offset doesn't change (a local midnight plus 24 h is the next one then); the full
  * computation only around DST changes.
  */
 export function consecutiveDayStarts(firstDayStart: number, count: number, timeZone: string): number[] {

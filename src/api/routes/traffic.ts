@@ -3,6 +3,7 @@ import type { TrafficAnswer, TrafficBucket } from '../../services/traffic-servic
 import type { RawRow } from '../../storage/traffic-repo.js';
 import type { App } from '../app.js';
 import type { AppContext } from '../context.js';
+import { compareInterfaceNames } from '../../collector/interface-name.js';
 import { badRequest } from '../errors.js';
 import { Count, Counters, InterfaceNameParam, NullableCount, withErrors } from '../schemas.js';
 import { requireKnownInterface } from './interfaces.js';
@@ -351,7 +352,7 @@ export function registerTrafficRoutes(app: App, ctx: AppContext): void {
         for (const k of Object.keys(sums) as (keyof typeof sums)[]) sums[k] += BigInt(r[k]);
         byInterface.set(r.interface_name, sums);
       }
-      const rows = [...byInterface].sort(([a], [b]) => a.localeCompare(b)).map(([interface_name, sums]) => ({ interface_name, ...sums }));
+      const rows = [...byInterface].sort(([a], [b]) => compareInterfaceNames(a, b)).map(([interface_name, sums]) => ({ interface_name, ...sums }));
       const monitored = ctx.settings.monitored();
       const total = zero();
       for (const r of rows) {
