@@ -5,11 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
-import { registerLazyDocs } from './docs.js';
+import { registerLazyDocs, registerLazyOpenApi } from './docs.js';
 import { HttpError } from './errors.js';
 import { createLazyCompilers, type LazyCompilers } from './lazy-compilers.js';
 import { makeDefaultedParamsOptional, toOpenApi30Schemas } from './openapi.js';
@@ -142,14 +141,15 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
 
   makeDefaultedParamsOptional(app);
-  await app.register(fastifySwagger, {
+  // The document and the UI are made on their first request (issue #13).
+  const openApi = registerLazyOpenApi(app, {
     openapi: {
       info: { title: 'Net-Pulse API', version: ctx.version, description: 'Per-interface network traffic, exact to the byte.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     transformObject: (doc) => toOpenApi30Schemas('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject),
   });
-  registerLazyDocs(app); // the OpenAPI UI is loaded on its first request (issue #13)
+  registerLazyDocs(app, openApi);
 
   registerHealthRoutes(app, ctx);
   registerCollectorRoutes(app, ctx);

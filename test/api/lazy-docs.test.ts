@@ -1,23 +1,31 @@
 /**
- * Issue #13: the OpenAPI UI (@fastify/swagger-ui) is loaded on the first /docs request, not at start; the
- * OpenAPI document is there from the start, and the UI's unknown paths answer with our 404 body.
+ * Issue #13: the OpenAPI document (@fastify/swagger) is made by the first /docs/json request and the OpenAPI UI
+ * (@fastify/swagger-ui) loaded by the first /docs request, not at start; the UI's unknown paths answer with our
+ * 404 body.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { startTestServer } from '../helpers/server.js';
 
-const loadedUi = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('@fastify/swagger-ui'));
+const loaded = (part: string) => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes(part));
+const loadedUi = () => loaded('/@fastify/swagger-ui/');
+const loadedGenerator = () => loaded('/@fastify/swagger/') || loaded('/node_modules/yaml/');
 
-test('the OpenAPI UI is loaded by the first /docs request, the document is served before it', async (t) => {
-  assert.equal(loadedUi(), false, 'nothing in this process loaded the UI before the server started');
+test('the OpenAPI document is made by the first /docs/json request, the UI loaded by the first /docs request', async (t) => {
+  assert.equal(loadedUi() || loadedGenerator(), false, 'nothing in this process loaded them before the server started');
   const srv = await startTestServer(t);
   assert.equal(loadedUi(), false, 'a started server has not loaded the UI');
+  assert.equal(loadedGenerator(), false, 'nor @fastify/swagger and yaml');
   const spec = await srv.get('/docs/json');
   assert.equal(spec.status, 200);
   assert.match(spec.body.openapi, /^3\./);
   assert.ok(spec.body.paths['/api/traffic'], 'the document lists the routes');
+  assert.ok(spec.body.paths['/api/traffic'].get.parameters.some((p: { name: string }) => p.name === 'group_minutes'), 'with their schemas');
+  assert.equal(spec.body.paths['/docs/json'], undefined, 'hidden routes stay hidden');
+  assert.equal(loadedGenerator(), true);
   assert.equal(loadedUi(), false, 'the document needs no UI');
+  assert.equal((await srv.get('/docs/json')).text, spec.text, 'made once, the same bytes after');
   const ui = await srv.get('/docs');
   assert.equal(ui.status, 200);
   assert.match(ui.headers.get('content-type') ?? '', /^text\/html/);
