@@ -26,7 +26,7 @@ process.stdout.write(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed }));
 export function measureModuleCosts(serverEntry: string | null): ModuleCost[] {
   const targets: [string, string][] = [
     ['(bare node)', ''],
-    ...['fastify', '@fastify/swagger', '@fastify/swagger-ui', '@fastify/static', 'pino', 'better-sqlite3', 'typebox', 'pg', 'systeminformation'].map((m): [string, string] => [m, m]),
+    ...['fastify', '@fastify/swagger', '@fastify/swagger-ui', '@fastify/cors', '@fastify/rate-limit', 'pino', 'better-sqlite3', 'typebox', 'pg', 'systeminformation'].map((m): [string, string] => [m, m]),
   ];
   if (serverEntry !== null) targets.push(['the compiled server (every module of `serve`, not started)', pathToFileURL(serverEntry).href]);
   const out: ModuleCost[] = [];

@@ -2,12 +2,10 @@
  * buildApp(ctx): every route, schema and the one error handler. It never listens: the server does that,
  * tests use inject() or listen on port 0.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { registerDashboardFiles } from './dashboard-files.js';
 import { registerLazyDocs, registerLazyOpenApi } from './docs.js';
 import { HttpError } from './errors.js';
 import { createLazyCompilers, type LazyCompilers } from './lazy-compilers.js';
@@ -169,14 +167,10 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   registerForecastRoutes(app, ctx);
   registerFlowRoutes(app, ctx);
 
-  const indexHtml = path.join(ctx.config.frontendDir, 'index.html');
-  const hasDashboard = fs.existsSync(indexHtml);
-  if (hasDashboard) {
-    await app.register(fastifyStatic, { root: ctx.config.frontendDir, prefix: '/', wildcard: false, index: false });
-  }
+  const dashboard = registerDashboardFiles(app, ctx.config.frontendDir);
   app.get('/', { schema: { tags: ['health'], summary: 'Application information as JSON (Accept: application/json); otherwise the dashboard' } }, async (request, reply) => {
     const wantsJson = (request.headers.accept ?? '').includes('application/json') && !(request.headers.accept ?? '').includes('text/html');
-    if (hasDashboard && !wantsJson) return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    if (dashboard !== null && !wantsJson) return dashboard.send(request, reply, 'index.html');
     return {
       name: 'Net-Pulse',
       version: ctx.version,
@@ -184,7 +178,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       docs: '/docs',
       health: '/health',
       api: '/api',
-      dashboard: hasDashboard ? '/' : 'not built: run npm run build',
+      dashboard: dashboard !== null ? '/' : 'not built: run npm run build',
     };
   });
   return app as unknown as App;

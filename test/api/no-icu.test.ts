@@ -31,7 +31,7 @@ function trapIcu(): void {
   trap(String.prototype, 'localeCompare', 'String.prototype.localeCompare');
   trap(String.prototype, 'toLocaleLowerCase', 'String.prototype.toLocaleLowerCase');
   trap(String.prototype, 'toLocaleUpperCase', 'String.prototype.toLocaleUpperCase');
-  // Not String.prototype.normalize: @fastify/static's glob calls it at start, and its normalizer data is 0.2 MiB.
+  trap(String.prototype, 'normalize', 'String.prototype.normalize');
   trap(Number.prototype, 'toLocaleString', 'Number.prototype.toLocaleString');
   trap(BigInt.prototype, 'toLocaleString', 'BigInt.prototype.toLocaleString');
   trap(Array.prototype, 'toLocaleString', 'Array.prototype.toLocaleString');
