@@ -96,11 +96,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitHttp(url: string, child: ChildProcess, timeoutMs: number, headers: Record<string, string> = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 600 && Date.now() < deadline; i++) {
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-    const ok = await fetch(url).then((r) => r.arrayBuffer().then(() => r.status < 500), () => false);
+    const ok = await fetch(url, { headers }).then((r) => r.arrayBuffer().then(() => r.status < 500), () => false);
     if (ok) return;
     await sleep(250);
   }
@@ -123,7 +123,15 @@ interface PeerSpec {
   binary: string;
   version: () => string;
   /** Prepares dirs/config, returns the command, args, URL to wait on (null: wait a few seconds) and the busy client. */
-  prepare(dir: string, port: number): { args: string[]; env?: Record<string, string>; readyUrl: string | null; setup: string; busy: { note: string; everyMs: number; urls: string[] } | null };
+  prepare(dir: string, port: number): {
+    args: string[];
+    env?: Record<string, string>;
+    readyUrl: string | null;
+    setup: string;
+    busy: { note: string; everyMs: number; urls: string[] } | null;
+    /** Headers of every request the bench sends it (default: fetch's own). */
+    headers?: Record<string, string>;
+  };
 }
 
 const PEERS: PeerSpec[] = [
@@ -160,7 +168,9 @@ const PEERS: PeerSpec[] = [
         args: ['-w', '-B', '127.0.0.1', '-p', String(port), '-t', '2', '--disable-check-update'],
         env: { HOME: dir, XDG_CONFIG_HOME: dir, XDG_CACHE_HOME: dir },
         readyUrl: `http://127.0.0.1:${port}/api/3/status`,
-        setup: 'glances -w -t 2 --disable-check-update (python3-bottle), 127.0.0.1',
+        setup: 'glances -w -t 2 --disable-check-update (python3-bottle), 127.0.0.1; asked with Accept-Encoding: gzip',
+        // Glances 3.3's compressor answers 500 to any request that accepts deflate (fetch's default is "gzip, deflate").
+        headers: { 'accept-encoding': 'gzip' },
         busy: { note: 'the web UI\'s /api/3/all every 2 s', everyMs: 2000, urls: [`http://127.0.0.1:${port}/api/3/all`] },
       };
     },
@@ -219,7 +229,7 @@ async function runPeer(spec: PeerSpec, options: { warmupSec: number; measuredSec
   const child = spawn(spec.binary, p.args, { cwd: dir, detached: true, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...p.env } });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    if (p.readyUrl !== null) await waitHttp(p.readyUrl, child, 180_000);
+    if (p.readyUrl !== null) await waitHttp(p.readyUrl, child, 180_000, p.headers);
     else await sleep(3000);
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
     log(`peers: ${spec.name} pid ${child.pid} up; warm-up ${options.warmupSec} s, idle ${options.measuredSec} s${p.busy ? `, then ${options.measuredSec} s with ${p.busy.note}` : ''}`);
@@ -231,7 +241,7 @@ async function runPeer(spec: PeerSpec, options: { warmupSec: number; measuredSec
       const loop = (async () => {
         while (running) {
           const t0 = Date.now();
-          await Promise.all(busy.urls.map((u) => fetch(u).then((r) => r.arrayBuffer(), () => undefined)));
+          await Promise.all(busy.urls.map((u) => fetch(u, { headers: p.headers ?? {} }).then((r) => r.arrayBuffer(), () => undefined)));
           await sleep(Math.max(0, busy.everyMs - (Date.now() - t0)));
         }
       })();

@@ -78,15 +78,27 @@ function createZoneinfo(dir: string): Zoneinfo {
         const name = tz.startsWith(':') ? tz.slice(1) : tz;
         return known(name.startsWith('/') ? underTree(name) : name);
       }
+      const localtime = path.join(etcDir, 'localtime');
       try {
-        const target = fs.readlinkSync(path.join(etcDir, 'localtime'));
-        const found = known(underTree(target));
-        if (found !== null) return found;
+        return known(underTree(fs.readlinkSync(localtime)));
       } catch {
-        // not a link (a copied file, or none): /etc/timezone may say
+        // not a link: a copied file (a container with the host's /etc/localtime mounted), or none
+      }
+      let named: string | null;
+      try {
+        named = known(fs.readFileSync(path.join(etcDir, 'timezone'), 'utf8').split('\n')[0]);
+      } catch {
+        return null;
+      }
+      // /etc/timezone may be the image's own while /etc/localtime is the host's: trusted only when they agree.
+      let copied: Buffer;
+      try {
+        copied = fs.readFileSync(localtime);
+      } catch {
+        return named;
       }
       try {
-        return known(fs.readFileSync(path.join(etcDir, 'timezone'), 'utf8').split('\n')[0]);
+        return named !== null && copied.equals(fs.readFileSync(path.join(dir, named === 'UTC' ? 'Etc/UTC' : named))) ? named : null;
       } catch {
         return null;
       }

@@ -56,9 +56,15 @@ describe('zones from a zoneinfo tree', { skip: NO_ZONEINFO ?? false }, () => {
     fs.symlinkSync('/usr/share/zoneinfo/Australia/Lord_Howe', path.join(etc, 'localtime'));
     assert.equal(z.localZone({}, etc), 'Australia/Lord_Howe');
     fs.rmSync(path.join(etc, 'localtime'));
-    fs.copyFileSync(path.join(SYSTEM, 'Europe/Berlin'), path.join(etc, 'localtime'));
     fs.writeFileSync(path.join(etc, 'timezone'), 'Europe/Berlin\n');
-    assert.equal(z.localZone({}, etc), 'Europe/Berlin', 'a copied /etc/localtime: /etc/timezone names it');
+    assert.equal(z.localZone({}, etc), 'Europe/Berlin', 'no /etc/localtime: /etc/timezone names it');
+    fs.copyFileSync(path.join(SYSTEM, 'Europe/Berlin'), path.join(etc, 'localtime'));
+    assert.equal(z.localZone({}, etc), 'Europe/Berlin', 'a copied /etc/localtime that /etc/timezone names');
+    // A container's own /etc/timezone under the host's mounted /etc/localtime: not trusted, Intl decides.
+    fs.writeFileSync(path.join(etc, 'timezone'), 'Etc/UTC\n');
+    assert.equal(z.localZone({}, etc), null);
+    fs.copyFileSync(path.join(SYSTEM, 'Etc/UTC'), path.join(etc, 'localtime'));
+    assert.equal(z.localZone({}, etc), 'UTC');
   });
 });
 
