@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 
 const calls: string[] = [];
 const restore: (() => void)[] = [];
@@ -71,8 +71,7 @@ describe('a running server and ICU', { skip: NO_ZONEINFO ?? false }, () => {
   ] as const) {
     it(`never calls Intl or a locale-sensitive method: start, polls and the dashboard's requests (${label})`, async (t) => {
       calls.length = 0;
-      let srv: TestServer | null = null;
-      srv = await startTestServer(t, { env });
+      const srv = await startTestServer(t, { env });
       for (let i = 0; i < 3; i++) {
         srv.advance('eth0', { rxBytes: 1_000_000n, txBytes: 20_000n, rxPackets: 700n, txPackets: 300n });
         await srv.collect();
