@@ -21,7 +21,7 @@ export type ZoneRulesSource = (timeZone: string) => ZoneOffsetFn | null;
 let rulesSource: ZoneRulesSource | null = null;
 const offsetFns = new Map<string, ZoneOffsetFn>();
 
-/** Where zones' rules come from from now on (null: Intl only). Forgets the zones looked up so far. */
+/** The source of zones' rules from now on (null: Intl only). Forgets the zones looked up so far. */
 export function useZoneRules(source: ZoneRulesSource | null): void {
   rulesSource = source;
   offsetFns.clear();
