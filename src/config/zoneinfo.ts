@@ -84,12 +84,14 @@ function createZoneinfo(dir: string): Zoneinfo {
       } catch {
         // not a link: a copied file (a container with the host's /etc/localtime mounted), or none
       }
-      let named: string | null;
+      let written: string;
       try {
-        named = known(fs.readFileSync(path.join(etcDir, 'timezone'), 'utf8').split('\n')[0]);
+        written = fs.readFileSync(path.join(etcDir, 'timezone'), 'utf8').split('\n')[0]!.trim();
       } catch {
         return null;
       }
+      const named = known(written);
+      if (named === null) return null;
       // /etc/timezone may be the image's own while /etc/localtime is the host's: trusted only when they agree.
       let copied: Buffer;
       try {
@@ -98,7 +100,7 @@ function createZoneinfo(dir: string): Zoneinfo {
         return named;
       }
       try {
-        return named !== null && copied.equals(fs.readFileSync(path.join(dir, named === 'UTC' ? 'Etc/UTC' : named))) ? named : null;
+        return copied.equals(fs.readFileSync(path.join(dir, written))) ? named : null;
       } catch {
         return null;
       }

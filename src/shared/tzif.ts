@@ -169,6 +169,7 @@ export function parseTzif(bytes: Uint8Array): TzifRules {
     pos += 44;
     const [isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt] = counts as [number, number, number, number, number, number];
     if (typecnt === 0) throw new TzifError('no local time types');
+    if (leapcnt > 0) throw new TzifError('the file counts leap seconds');
     return { version, isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt };
   };
   const block = (h: ReturnType<typeof header>, timeBytes: 4 | 8): Omit<TzifRules, 'footer'> => {
@@ -190,12 +191,9 @@ export function parseTzif(bytes: Uint8Array): TzifRules {
   };
 
   const first = header();
-  if (first.leapcnt > 0) throw new TzifError('the file counts leap seconds');
   const v1 = block(first, 4);
   if (first.version === 0) return { ...v1, footer: null };
-  const second = header();
-  if (second.leapcnt > 0) throw new TzifError('the file counts leap seconds');
-  const v2 = block(second, 8);
+  const v2 = block(header(), 8);
   need(1);
   if (bytes[pos] !== 0x0a) throw new TzifError('no footer');
   const end = bytes.indexOf(0x0a, pos + 1);

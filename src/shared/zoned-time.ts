@@ -61,7 +61,8 @@ function offsetFnFor(timeZone: string): ZoneOffsetFn {
 }
 
 export function zonedParts(tsSec: number, timeZone: string): ZonedParts {
-  const local = new Date((Math.floor(tsSec) + offsetFnFor(timeZone)(Math.floor(tsSec))) * 1000);
+  const t = Math.floor(tsSec);
+  const local = new Date((t + offsetFnFor(timeZone)(t)) * 1000);
   return {
     year: local.getUTCFullYear(),
     month: local.getUTCMonth() + 1,
