@@ -14,6 +14,7 @@ import type { RunsRepo } from '../storage/runs-repo.js';
 import type { StateRepo } from '../storage/state-repo.js';
 import type { TrafficRepo, TrafficSample } from '../storage/traffic-repo.js';
 import type { CounterState } from './deltas.js';
+import { PackedSamples } from './packed-samples.js';
 
 export interface PendingPoll {
   samples: readonly TrafficSample[];
@@ -61,7 +62,14 @@ export function createWriteBuffer(deps: {
   /** Called after each commit with every sample it stored. */
   onCommit?: ((samples: readonly TrafficSample[]) => void) | undefined;
 }): WriteBuffer {
-  let pending: PendingPoll[] = [];
+  /**
+   * What the pending polls add up to, without an object per poll (issue #13): held as objects until the commit,
+   * ten polls' samples and counter states (25 interfaces of 8 BigInts each) lived long enough for V8 to promote
+   * them to the old generation, which grew by that garbage until its next full collection. Only the newest
+   * state is written, so only it is kept; the samples wait packed.
+   */
+  const samples = new PackedSamples();
+  let pending: { polls: number; state: CounterState; monoMs: number | null; spanStartSec: number; pollSec: number; gaps: CounterGap[] } | null = null;
   let committedState = deps.committedState;
   let committedMonoMs: number | null = null;
   let runId: number | null = null;
@@ -71,38 +79,45 @@ export function createWriteBuffer(deps: {
   let committedPollSec: number | null = null;
 
   /** Every pending sample, counter state and run coverage in one transaction; returns the run id. */
-  const persist = deps.db.transaction((polls: readonly PendingPoll[], samples: readonly TrafficSample[]): number => {
-    deps.traffic.write(samples);
-    const gaps = polls.flatMap((p) => p.gaps);
-    if (gaps.length > 0) deps.gaps?.record(gaps);
-    const newest = polls[polls.length - 1]!;
-    deps.state.save(newest.state);
-    if (runId === null) return deps.runs.begin(Math.min(newest.pollSec, ...polls.map((p) => p.spanStartSec)), newest.pollSec);
-    deps.runs.touch(runId, newest.pollSec);
+  const persist = deps.db.transaction((held: NonNullable<typeof pending>, stored: readonly TrafficSample[]): number => {
+    deps.traffic.write(stored);
+    if (held.gaps.length > 0) deps.gaps?.record(held.gaps);
+    deps.state.save(held.state);
+    if (runId === null) return deps.runs.begin(Math.min(held.pollSec, held.spanStartSec), held.pollSec);
+    deps.runs.touch(runId, held.pollSec);
     return runId;
   });
 
   function flush(): void {
-    if (pending.length === 0) return;
-    const polls = pending;
-    pending = [];
-    const samples = polls.length === 1 ? polls[0]!.samples : polls.flatMap((p) => p.samples);
+    if (pending === null) return;
+    const held = pending;
+    pending = null;
+    const stored = samples.take();
     // On failure nothing is kept: the polls are counted again from the kernel, from the committed state.
-    runId = persist(polls, samples);
+    runId = persist(held, stored);
     // Committed: the state repo may skip the rows that stay the same at the next commit.
     deps.state.markCommitted();
-    const newest = polls[polls.length - 1]!;
-    committedState = newest.state;
-    committedMonoMs = newest.monoMs;
-    committedPollSec = newest.pollSec;
+    committedState = held.state;
+    committedMonoMs = held.monoMs;
+    committedPollSec = held.pollSec;
     lastCommitMs = deps.now();
     commits++;
-    if (samples.length > 0) deps.onCommit?.(samples);
+    if (stored.length > 0) deps.onCommit?.(stored);
   }
 
   return {
     add(poll, commit = false) {
-      pending.push(poll);
+      samples.push(poll.samples); // throws, holding nothing of this poll, for a counter no column can hold
+      if (pending === null) {
+        pending = { polls: 1, state: poll.state, monoMs: poll.monoMs, spanStartSec: poll.spanStartSec, pollSec: poll.pollSec, gaps: [...poll.gaps] };
+      } else {
+        pending.polls++;
+        pending.state = poll.state;
+        pending.monoMs = poll.monoMs;
+        pending.spanStartSec = Math.min(pending.spanStartSec, poll.spanStartSec);
+        pending.pollSec = poll.pollSec;
+        for (const g of poll.gaps) pending.gaps.push(g);
+      }
       // A baseline commits at once: without a stored state a restart would have nothing to count from.
       if (commit || committedState === null || deps.now() - lastCommitMs >= deps.commitEveryMs) flush();
     },
@@ -116,13 +131,13 @@ export function createWriteBuffer(deps: {
       }
     },
     state() {
-      return pending.length > 0 ? pending[pending.length - 1]!.state : committedState;
+      return pending !== null ? pending.state : committedState;
     },
     stateMonoMs() {
-      return pending.length > 0 ? pending[pending.length - 1]!.monoMs : committedMonoMs;
+      return pending !== null ? pending.monoMs : committedMonoMs;
     },
     get pendingPolls() {
-      return pending.length;
+      return pending?.polls ?? 0;
     },
     get commits() {
       return commits;

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { createCollector } from '../../src/collector/collector.js';
 import { createLinuxSource } from '../../src/collector/linux-source.js';
-import { flushBeforeReads } from '../../src/collector/write-buffer.js';
+import type { CounterState } from '../../src/collector/deltas.js';
+import { createWriteBuffer, flushBeforeReads } from '../../src/collector/write-buffer.js';
+import { createGapsRepo, type CounterGap } from '../../src/storage/gaps-repo.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import type { TrafficSample } from '../../src/storage/traffic-repo.js';
 import { makeFixtureTree } from '../helpers/fixture-tree.js';
@@ -169,4 +171,32 @@ test('write buffer: idle interfaces write no rows, and shutdown commits what is 
   }
   const run = store.db.prepare('SELECT last_poll_at, ended_at FROM collector_runs ORDER BY id DESC LIMIT 1').get() as { last_poll_at: number; ended_at: number };
   assert.equal(run.ended_at, Math.floor(clock.now / 1000), 'the run ends at the last (committed) poll');
+});
+
+test('write buffer: one commit of several polls records every poll’s gaps, begins the run at the earliest span, and saves only the newest state', (t) => {
+  const store = makeStore(t);
+  const gaps = createGapsRepo(store.db);
+  const clock = { now: 1_800_000_000_000 };
+  const zero = { txBytes: 0n, rxPackets: 1n, txPackets: 0n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n };
+  const state = (rx: bigint): CounterState => ({ timeMs: clock.now, bootId: 'b', interfaces: new Map([['eth0', { ifindex: 2, counters: { rxBytes: rx, ...zero } }]]) });
+  const gap = (startSec: number): CounterGap => ({ interfaceName: 'eth0', startSec, endSec: startSec + 1, reason: 'implausible', detail: { at: startSec } });
+  const sample = (startSec: number, rx: bigint): TrafficSample => ({ interfaceName: 'eth0', startSec, endSec: startSec + 1, counters: { rxBytes: rx, ...zero } });
+  const runs = () => store.runs.overlapping(0, 5000).map((r) => [r.startedAt, r.lastPollAt, r.endedAt]);
+  const writes = createWriteBuffer({ db: store.db, traffic: store.traffic, state: store.state, runs: store.runs, gaps, now: () => clock.now, commitEveryMs: 10_000, committedState: null });
+  writes.add({ samples: [], gaps: [], state: state(100n), spanStartSec: 1000, pollSec: 1000, monoMs: null }); // a baseline commits at once
+  writes.closeRun(); // the collector stopped: the next commit begins a new run, with every poll it holds
+  writes.add({ samples: [sample(1003, 5n)], gaps: [gap(1003)], state: state(105n), spanStartSec: 1003, pollSec: 1004, monoMs: 1 });
+  writes.add({ samples: [sample(1004, 7n)], gaps: [], state: state(112n), spanStartSec: 1002, pollSec: 1005, monoMs: 2 });
+  writes.add({ samples: [sample(1005, 1n)], gaps: [gap(1005)], state: state(113n), spanStartSec: 1005, pollSec: 1006, monoMs: 3 });
+  assert.equal(writes.pendingPolls, 3);
+  assert.equal(writes.state()?.interfaces.get('eth0')?.counters.rxBytes, 113n, 'the next poll counts from the newest pending state');
+  assert.equal(writes.stateMonoMs(), 3);
+  assert.equal(gaps.overlapping(0, 5000).length, 0, 'nothing pending is on disk');
+  assert.equal(stateRx(store, 'eth0'), '100');
+  writes.flush();
+  assert.deepEqual(gaps.overlapping(0, 5000).map((g) => g.startSec), [1003, 1005]);
+  assert.equal(storedRxOnDisk(store, 'eth0'), 13n);
+  assert.equal(stateRx(store, 'eth0'), '113');
+  assert.deepEqual(runs(), [[1000, 1000, 1000], [1002, 1006, null]], 'the new run begins at the earliest span of its polls, not the newest one’s');
+  assert.equal(writes.pendingPolls, 0);
 });
