@@ -63,7 +63,7 @@ export class PackedSamples {
     return out;
   }
 
-  clear(): void {
+  private clear(): void {
     this.names.fill('', 0, this.n);
     this.n = 0;
   }
