@@ -167,6 +167,8 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     totals.set(row.interface_name, Object.fromEntries(COUNTER_COLUMNS.map((c) => [c, BigInt(row[c])])));
   }
 
+  // The live view takes the collector's readings while it polls every second (issue #13).
+  const live = createLiveMonitor(source);
   const collector = createCollector({
     db,
     source,
@@ -178,6 +180,7 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     monitored: () => settings.monitored(),
     speedMbps: (name) => interfaces.speedMbps(name),
     logger,
+    onReading: (reading, deltas, prevTimeMs) => live.offer(reading, deltas, prevTimeMs),
     onSamples: (samples) => {
       for (const s of samples) {
         const t = totals.get(s.interfaceName) ?? Object.fromEntries(COUNTER_COLUMNS.map((c) => [c, 0n]));
@@ -198,7 +201,6 @@ async function startWith(config: Config, db: Db, logger: PinoLogger, options: St
     linkEventsOffReason === null
       ? (await import('./collector/link-events.js')).startLinkEvents({ collector, invalidate: () => interfaces.invalidate(), logger })
       : { on: false, reason: linkEventsOffReason, lost: 0, close: () => undefined };
-  const live = createLiveMonitor(source);
   const trafficService = createTrafficService({ traffic, runs, retention: config.retention, timezone: config.timezone, now, imports: createImportRepo(db, traffic) });
   const startedAtMs = now();
   // Issue #9: loaded only when turned on, so that with it off nothing of it costs memory or CPU.

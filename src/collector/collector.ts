@@ -34,6 +34,11 @@ export interface CollectorDeps {
   /** Called after every commit with the samples it stored (for all-time totals, alerts, sync). */
   onSamples?: (samples: readonly TrafficSample[]) => void;
   /**
+   * Called with every poll's reading and its deltas from the previous reading (taken at prevTimeMs, null for
+   * a baseline), before they are stored: the live view publishes them instead of reading again (issue #13).
+   */
+  onReading?: (reading: CounterReading, deltas: readonly InterfaceDelta[], prevTimeMs: number | null) => void;
+  /**
    * Timer polls are committed together once this many seconds have passed since the last commit (issue #13);
    * 0 (the default) commits every poll. A manual poll, stop and shutdown always commit.
    */
@@ -191,6 +196,12 @@ export function createCollector(deps: CollectorDeps): Collector {
     const monotonicElapsedMs = stateMonoMs === null || rebooted ? null : readMonoMs - stateMonoMs;
     const result = computeDeltas(state, reading, { speedMbps: deps.speedMbps, bootTimeMs, monotonicElapsedMs });
     rememberReplaced(state, result.deltas, stateMonoMs);
+    try {
+      deps.onReading?.(reading, result.deltas, state?.timeMs ?? null);
+    } catch (err) {
+      // What listens to readings never fails a poll.
+      deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'a reading listener failed; the poll goes on');
+    }
     const { samples, gaps, spanStartMs } = samplesOf(result.deltas, reading.timeMs);
     if (result.clockWentBack) deps.logger.warn('the clock went back; bytes kept, no rate for this sample');
     // The state advances on disk only with the commit of these samples (write-buffer.ts).
