@@ -1,6 +1,6 @@
 /**
- * Commits less often than the collector polls (issue #13). Each poll's samples and its new counter state
- * wait here; one transaction writes every pending sample, the newest counter state and the run's coverage
+ * Commits less often than the collector polls (issue #13). Each poll's samples (packed) and the newest
+ * counter state wait here; one transaction writes every pending sample, the newest counter state and the run's coverage
  * at once, every `commitEveryMs` (and whenever someone reads: see flushBeforeReads, and at stop/shutdown).
  *
  * The crash rule is unchanged: the stored counter state only ever advances in the same transaction as the

@@ -67,6 +67,13 @@ function createZoneinfo(dir: string): Zoneinfo {
     const trimmed = name.trim();
     return rules(trimmed) === null ? null : UTC_ALIASES.has(trimmed) ? 'UTC' : trimmed;
   };
+  const readOrNull = (file: string): Buffer | null => {
+    try {
+      return fs.readFileSync(file);
+    } catch {
+      return null;
+    }
+  };
   const underTree = (file: string): string | undefined => /(?:^|\/)zoneinfo\/(.+)$/.exec(file)?.[1];
   return {
     dir,
@@ -84,26 +91,14 @@ function createZoneinfo(dir: string): Zoneinfo {
       } catch {
         // not a link: a copied file (a container with the host's /etc/localtime mounted), or none
       }
-      let written: string;
-      try {
-        written = fs.readFileSync(path.join(etcDir, 'timezone'), 'utf8').split('\n')[0]!.trim();
-      } catch {
-        return null;
-      }
+      const written = readOrNull(path.join(etcDir, 'timezone'))?.toString('utf8').split('\n')[0]!.trim();
       const named = known(written);
-      if (named === null) return null;
+      if (written === undefined || named === null) return null;
       // /etc/timezone may be the image's own while /etc/localtime is the host's: trusted only when they agree.
-      let copied: Buffer;
-      try {
-        copied = fs.readFileSync(localtime);
-      } catch {
-        return named;
-      }
-      try {
-        return copied.equals(fs.readFileSync(path.join(dir, written))) ? named : null;
-      } catch {
-        return null;
-      }
+      const copied = readOrNull(localtime);
+      if (copied === null) return named;
+      const zoneFile = readOrNull(path.join(dir, written));
+      return zoneFile !== null && copied.equals(zoneFile) ? named : null;
     },
   };
 }
