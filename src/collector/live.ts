@@ -115,7 +115,8 @@ export function createLiveMonitor(source: CounterSource, clock: Clock = systemCl
       if (listeners.size === 0) return;
       offered = reading;
       const spanMs = prevTimeMs === null ? 0 : reading.timeMs - prevTimeMs;
-      if (spanMs <= 0 || spanMs > intervalMs * 1.5) return;
+      // About one interval: not a sliver (two polls in one second, as at start) nor slower polling.
+      if (spanMs < intervalMs / 2 || spanMs > intervalMs * 1.5) return;
       publishedOfferAtMs = clock.now();
       publish({ timeMs: reading.timeMs, intervalMs: spanMs, rates: ratesOf(deltas, spanMs / 1000) });
     },

@@ -116,6 +116,10 @@ test('live view: when the collector polls slower or stops, the view reads every 
   const count = events.length;
   await poll();
   assert.equal(events.length, count);
+  // ...nor does a poll right after another (two polls in one second, as at start): no rate over a sliver.
+  time.moveTo(start + 5001);
+  await poll();
+  assert.equal(events.length, count);
   // ...and a slow poll just before a tick leaves the view its own baseline: a full second, not a sliver.
   tree.setCounters('eth0', { rxBytes: 3000, txBytes: 100 });
   await time.advanceTo(start + 6000);
