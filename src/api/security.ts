@@ -17,9 +17,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { isIP } from 'node:net';
-import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createWriteLimiter } from './write-limiter.js';
 
 export interface SecurityOptions {
   /** The address the server binds to (NETPULSE_HOST). */
@@ -219,33 +218,32 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
     );
   });
 
-  await app.register(cors, {
-    origin: corsOrigins.length > 0 ? corsOrigins : false,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Content-Type', 'Authorization'],
-    credentials: false,
-    maxAge: 600,
-  });
+  // Without listed origins no browser on another origin may call the API, so nothing is answered with CORS
+  // headers and the plugin is not loaded (issue #13).
+  if (corsOrigins.length > 0) {
+    const { default: cors } = await import('@fastify/cors');
+    await app.register(cors, {
+      origin: corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Content-Type', 'Authorization'],
+      credentials: false,
+      maxAge: 600,
+    });
+  }
 
-  await app.register(rateLimit, { global: false });
-  const limitWrites = app.createRateLimit({
-    max,
-    timeWindow: timeWindowMs,
-    keyGenerator: (request) => rateLimit.normalizeIP(request.socket.remoteAddress ?? 'unknown', 64),
-  });
+  const writeLimiter = createWriteLimiter({ max, timeWindowMs });
 
   app.addHook('onRequest', async (request, reply) => {
     if (!isWriteMethod(request.method)) return;
 
-    const limit = await limitWrites(request);
-    if (!limit.isAllowed && limit.isExceeded) {
-      const retryAfterSec = Math.max(1, limit.ttlInSeconds);
-      reply.header('retry-after', String(retryAfterSec));
+    const limit = writeLimiter.hit(request.socket.remoteAddress);
+    if (!limit.allowed) {
+      reply.header('retry-after', String(limit.retryAfterSec));
       return refuse(
         reply,
         429,
         'RATE_LIMITED',
-        `Too many writes: at most ${limit.max} per ${Math.round(limit.timeWindow / 1000)} s from one address. Retry in ${retryAfterSec} s.`,
+        `Too many writes: at most ${max} per ${Math.round(timeWindowMs / 1000)} s from one address. Retry in ${limit.retryAfterSec} s.`,
       );
     }
 
