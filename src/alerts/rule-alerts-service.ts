@@ -40,6 +40,7 @@ export interface RuleAlertsService {
   evaluate(): Promise<AlertEvent[]>;
   list(limit: number): RuleAlert[];
   channels(): { webhook: boolean; ntfy: boolean; template: boolean };
+  /** Sends again what a restart interrupted; from now on evaluates every 30 s while there are rules. */
   start(): void;
   close(): Promise<void>;
 }
@@ -201,6 +202,28 @@ export function createRuleAlertsService(deps: {
     return events;
   }
 
+  function evaluate(): Promise<AlertEvent[]> {
+    const p = running.then(evaluateNow, evaluateNow);
+    running = p.catch(() => undefined);
+    return p;
+  }
+
+  // The timer runs only while there are rules: without any, a server that does not poll would still wake every
+  // 30 s for nothing (issue #13). Only setRules changes them.
+  let started = false;
+  function schedule(): void {
+    const wanted = started && rules().length > 0;
+    if (wanted && timer === null) {
+      timer = setInterval(() => {
+        evaluate().catch((err: unknown) => deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'evaluating the alert rules failed; will try again'));
+      }, deps.evaluateEveryMs ?? RULE_EVALUATE_EVERY_MS);
+      timer.unref();
+    } else if (!wanted && timer !== null) {
+      clearInterval(timer);
+      timer = null;
+    }
+  }
+
   return {
     rules,
     setRules(next) {
@@ -211,13 +234,10 @@ export function createRuleAlertsService(deps: {
         // An open alert of a rule that changed or was removed ends here (without a delivery: the user did it).
         for (const o of openAll.all()) if (!keys.has(o.rule_key)) clear.run(nowSec, `${o.rule_id}: the rule was changed or removed`, 'not_configured', o.id);
       })();
+      schedule();
       return rules();
     },
-    evaluate() {
-      const p = running.then(evaluateNow, evaluateNow);
-      running = p.catch(() => undefined);
-      return p;
-    },
+    evaluate,
     list(limit) {
       return listStmt.all(limit).map(toAlert);
     },
@@ -229,14 +249,12 @@ export function createRuleAlertsService(deps: {
         const cleared = a.clearedAtSec !== null;
         send(a.id, { event: cleared ? 'cleared' : 'fired', ruleId: a.ruleId, ruleType: a.ruleType, interfaceName: a.interfaceName, message: cleared ? a.clearMessage! : a.message, value: '', atSec: a.clearedAtSec ?? a.firedAtSec, device: deps.device });
       }
-      timer = setInterval(() => {
-        this.evaluate().catch((err: unknown) => deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'evaluating the alert rules failed; will try again'));
-      }, deps.evaluateEveryMs ?? RULE_EVALUATE_EVERY_MS);
-      timer.unref();
+      started = true;
+      schedule();
     },
     async close() {
-      if (timer !== null) clearInterval(timer);
-      timer = null;
+      started = false;
+      schedule();
       abort.abort();
       await running;
       await Promise.all([...deliveries]);
