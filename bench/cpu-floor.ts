@@ -11,15 +11,20 @@
  *   the totals), the counter state a restart counts from and the run's coverage, committed every 10 s, with
  *   the same schema and pragmas (openDatabase).
  *
- * None of them has a collector, an API or a logger: what they use is what polling and storing cost in Node
- * with better-sqlite3 on this machine, before any of Net-Pulse's own machinery.
+ * - the same reads and writes at the default 30 s (a commit after every poll);
+ * - the 1 s reads and writes plus what the dashboard needs, served by node:http without a framework: one
+ *   server-sent event a second with each interface's rates, the 24 h chart (5-minute sums of the minute
+ *   rollups) and the interface list as JSON, asked by the same client as the servers' dashboard runs.
+ *
+ * None of them has a collector, Fastify or a logger: what they use is what polling, storing and serving cost
+ * in Node with better-sqlite3 on this machine, before any of Net-Pulse's own machinery.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuNsSchedstat, status } from './footprint.js';
+import { cpuNsSchedstat, startClient, status, type FootprintClient } from './footprint.js';
 import { makeAdvancingTree } from './lib/fixture24.js';
 
 export interface CpuFloorResult {
@@ -29,16 +34,38 @@ export interface CpuFloorResult {
   rssBytes: number;
 }
 
-const MODES = [
-  { key: 'timer', label: 'bare `node`, a timer aligned to every second, nothing else' },
-  { key: 'read', label: "the same + Net-Pulse's counter reader every second (24 interfaces)" },
-  { key: 'readWrite', label: 'the same + the writes by hand: a raw row per interface a second, their minute/hour/day rollups, the counter state and run coverage, committed every 10 s' },
-] as const;
+interface Mode {
+  key: string;
+  label: string;
+  /** What a tick does: wake only, read the counters, or read and store them. */
+  work: 'timer' | 'read' | 'readWrite';
+  intervalSec: number;
+  /** Whom the floor serves: nobody, or the dashboard client of the lean bench (then it prints its port). */
+  client: FootprintClient;
+}
 
-function script(mode: string, distDir: string, procRoot: string, sysRoot: string, dbPath: string, names: readonly string[]): string {
+const NOBODY: FootprintClient = { kind: 'none' };
+
+const MODES: Mode[] = [
+  { key: 'timer', label: 'bare `node`, a timer aligned to every second, nothing else', work: 'timer', intervalSec: 1, client: NOBODY },
+  { key: 'read', label: "the same + Net-Pulse's counter reader every second (24 interfaces)", work: 'read', intervalSec: 1, client: NOBODY },
+  { key: 'readWrite', label: 'the same + the writes by hand: a raw row per interface a second, their minute/hour/day rollups, the counter state and run coverage, committed every 10 s', work: 'readWrite', intervalSec: 1, client: NOBODY },
+  {
+    key: 'readWriteServe',
+    label: 'the same + the dashboard served by node:http (no framework): one server-sent event of rates a second, the 24 h chart and the interface list as JSON, asked by the dashboard client',
+    work: 'readWrite',
+    intervalSec: 1,
+    client: { kind: 'dashboard', chartEveryMs: 30_000 },
+  },
+  { key: 'readWrite30', label: 'the reads and writes by hand at the default 30 s (a commit after every poll), nobody looking', work: 'readWrite', intervalSec: 30, client: NOBODY },
+];
+
+function script(mode: Mode['work'], intervalSec: number, serve: boolean, distDir: string, procRoot: string, sysRoot: string, dbPath: string, names: readonly string[]): string {
   const j = JSON.stringify;
   return `(async () => {
   const mode = ${j(mode)};
+  const intervalMs = ${intervalSec * 1000};
+  const serve = ${serve};
   const { createLinuxSource } = mode === 'timer' ? {} : await import(${j(path.join(distDir, 'collector', 'linux-source.js'))});
   const source = mode === 'timer' ? null : createLinuxSource({ procRoot: ${j(procRoot)}, sysRoot: ${j(sysRoot)} });
   const names = ${j(names)};
@@ -46,6 +73,7 @@ function script(mode: string, distDir: string, procRoot: string, sysRoot: string
   const stored = new Set(names);
   let commit = () => undefined;
   let pending = [];
+  let chart = () => '{"data":[]}';
   if (mode === 'readWrite') {
     const { openDatabase } = await import(${j(path.join(distDir, 'storage', 'db.js'))});
     const { COUNTER_COLUMNS } = await import(${j(path.join(distDir, 'storage', 'counter-columns.js'))});
@@ -73,6 +101,41 @@ function script(mode: string, distDir: string, procRoot: string, sysRoot: string
       meta.run(reading.timeMs, reading.bootId);
       run.run(sec, sec);
     });
+    const chartRows = db.prepare('SELECT bucket_start - (bucket_start % 300) AS t, SUM(rx_bytes) AS rx, SUM(tx_bytes) AS tx FROM traffic_1m WHERE bucket_start >= ? GROUP BY t ORDER BY t');
+    chart = () => JSON.stringify({ data: chartRows.all(Math.floor(Date.now() / 1000) - 86400).map((r) => ({ timestamp: new Date(r.t * 1000).toISOString(), rx_bytes: r.rx, tx_bytes: r.tx })) });
+  }
+  // The live view's event: each interface's rates over the last poll, exact (BigInt) deltas.
+  const clients = new Set();
+  let last = null;
+  const publish = (reading) => {
+    if (last !== null && clients.size > 0) {
+      const ms = reading.timeMs - last.timeMs;
+      const before = new Map(last.interfaces.map((i) => [i.name, i.counters]));
+      const rates = [];
+      for (const i of reading.interfaces) {
+        const b = before.get(i.name);
+        if (!stored.has(i.name) || b === undefined) continue;
+        rates.push({ name: i.name, rx_bytes_per_sec: Number(i.counters.rxBytes - b.rxBytes) * 1000 / ms, tx_bytes_per_sec: Number(i.counters.txBytes - b.txBytes) * 1000 / ms });
+      }
+      const event = 'data: ' + JSON.stringify({ time: new Date(reading.timeMs).toISOString(), interval_ms: ms, interfaces: rates }) + '\\n\\n';
+      for (const res of clients) res.write(event);
+    }
+    last = reading;
+  };
+  if (serve) {
+    const http = await import('node:http');
+    const server = http.createServer((req, res) => {
+      if (req.url === '/api/live') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        clients.add(res);
+        req.on('close', () => clients.delete(res));
+      } else if (req.url.startsWith('/api/traffic')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(chart());
+      } else if (req.url === '/api/interfaces') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify((last?.interfaces ?? []).map((i) => ({ name: i.name, rx_bytes: String(i.counters.rxBytes), tx_bytes: String(i.counters.txBytes) }))));
+      } else res.writeHead(404).end();
+    });
+    server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
   }
   let lastCommit = Date.now();
   const tick = async () => {
@@ -83,24 +146,34 @@ function script(mode: string, distDir: string, procRoot: string, sysRoot: string
         for (const i of reading.interfaces) if (stored.has(i.name)) pending.push([i.name, sec, i.counters.rxBytes % 100000n, i.counters.txBytes % 100000n, 10n, 10n]);
         if (Date.now() - lastCommit >= 10000) { commit(pending, reading); pending = []; lastCommit = Date.now(); }
       }
+      publish(reading);
     }
-    setTimeout(tick, 1000 - (Date.now() % 1000));
+    setTimeout(tick, intervalMs - (Date.now() % intervalMs));
   };
-  setTimeout(tick, 1000 - (Date.now() % 1000));
+  setTimeout(tick, intervalMs - (Date.now() % intervalMs));
 })();`;
 }
 
-/** Runs the three floors side by side for warmupSec, then measures measuredSec (schedstat of every thread). */
+/** Runs the floors side by side for warmupSec, then measures measuredSec (schedstat of every thread). */
 export async function benchCpuFloors(options: { entry: string; warmupSec: number; measuredSec: number }): Promise<CpuFloorResult[]> {
   const distDir = path.dirname(path.dirname(options.entry));
   const fx = makeAdvancingTree(7);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpulse-bench-cpu-floor-'));
   const advance = setInterval(() => fx.advance(), 1000);
   const children: ChildProcess[] = [];
+  const clients: ReturnType<typeof startClient>[] = [];
   try {
     for (const m of MODES) {
-      const code = script(m.key, distDir, fx.tree.procRoot, fx.tree.sysRoot, path.join(dir, `${m.key}.db`), fx.names);
-      children.push(spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'inherit'] }));
+      const code = script(m.work, m.intervalSec, m.client.kind !== 'none', distDir, fx.tree.procRoot, fx.tree.sysRoot, path.join(dir, `${m.key}.db`), fx.names);
+      const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      if (m.client.kind === 'none') continue;
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      for (let i = 0; i < 200 && !/PORT \d+/.test(out) && child.exitCode === null; i++) await sleep(50);
+      const port = /PORT (\d+)/.exec(out)?.[1];
+      if (port === undefined) throw new Error(`the CPU floor "${m.key}" did not listen`);
+      clients.push(startClient(`http://127.0.0.1:${port}`, m.client));
     }
     await sleep(options.warmupSec * 1000);
     const before = children.map((c) => cpuNsSchedstat(c.pid!));
@@ -112,6 +185,7 @@ export async function benchCpuFloors(options: { entry: string; warmupSec: number
     });
   } finally {
     clearInterval(advance);
+    await Promise.all(clients.map((c) => c.stop()));
     for (const c of children) c.kill('SIGKILL');
     fx.cleanup();
     fs.rmSync(dir, { recursive: true, force: true });

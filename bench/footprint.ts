@@ -64,7 +64,7 @@ function pssOf(pid: number): number | null {
 }
 
 /** Runs the client until stop() resolves; counts requests and failures. */
-function startClient(url: string, client: FootprintClient): { stop(): Promise<void>; requests(): number; failures(): number } {
+export function startClient(url: string, client: FootprintClient): { stop(): Promise<void>; requests(): number; failures(): number } {
   let requests = 0;
   let failures = 0;
   let running = client.kind !== 'none';
@@ -125,8 +125,11 @@ function startClient(url: string, client: FootprintClient): { stop(): Promise<vo
   };
 }
 
-/** Compiles src/ with the project's build config into bench/.build/dist (package.json and frontend linked beside it). */
-export function buildForBench(): { entry: string; note: string } {
+/**
+ * Compiles src/ with the project's build config into bench/.build/dist (package.json and frontend linked
+ * beside it, bin/netpulse.js copied beside it: the servers start as users start them).
+ */
+export function buildForBench(): { entry: string; bin: string; note: string } {
   fs.mkdirSync(BUILD_DIR, { recursive: true });
   const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   let note = 'tsc -p tsconfig.build.json --outDir bench/.build/dist';
@@ -147,7 +150,10 @@ export function buildForBench(): { entry: string; note: string } {
   }
   const entry = path.join(BUILD_DIR, 'dist', 'cli', 'main.js');
   if (!fs.existsSync(entry)) throw new Error(`the build produced no ${entry}`);
-  return { entry, note };
+  const bin = path.join(BUILD_DIR, 'bin', 'netpulse.js');
+  fs.mkdirSync(path.dirname(bin), { recursive: true });
+  fs.copyFileSync(path.join(REPO_ROOT, 'bin', 'netpulse.js'), bin);
+  return { entry, bin, note };
 }
 
 function cpuTicks(pid: number): number {
@@ -260,7 +266,7 @@ export async function benchFloors(entry: string, settleSec = 20): Promise<FloorR
 export async function benchFootprint(options: {
   warmupSec: number;
   measuredSec: number;
-  build: { entry: string; note: string };
+  build: { entry: string; bin?: string; note: string };
   nodeArgs?: string[];
   client?: FootprintClient;
   env?: Record<string, string>;
@@ -282,7 +288,7 @@ export async function benchFootprint(options: {
   seed.close();
   const clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-  const child = spawn(process.execPath, [...nodeArgs, build.entry, 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, build.bin ?? build.entry, 'serve'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -353,7 +359,7 @@ export async function benchFootprint(options: {
     const after = (await (await fetch(`${url}/collector/status`)).json()) as { polls: number; poll_duration_us_median: number | null };
     const metrics = (await (await fetch(`${url}/api/system/metrics`)).json().catch(() => ({}))) as { heap_used_bytes?: number };
     return {
-      runner: `node ${[...nodeArgs, path.relative(REPO_ROOT, build.entry)].join(' ')} serve (${build.note})`,
+      runner: `node ${[...nodeArgs, path.relative(REPO_ROOT, build.bin ?? build.entry)].join(' ')} serve (${build.note})`,
       nodeArgs,
       warmupSec: options.warmupSec,
       warmupCpuSec: (ns0 - startedNs) / 1e9,

@@ -38,7 +38,8 @@ const VARIANTS: Variant[] = [
   { key: 'dashboard', label: '1 s polling, dashboard open', client: DASHBOARD, pollIntervalSec: 1 },
   { key: 'idle30', label: '30 s polling (the default), nobody looking', client: { kind: 'none' }, pollIntervalSec: 30 },
   { key: 'commitEveryPoll', label: '1 s polling, nobody looking, NETPULSE_COMMIT_INTERVAL=0 (a commit every poll, as before)', client: { kind: 'none' }, pollIntervalSec: 1, env: { NETPULSE_COMMIT_INTERVAL: '0' } },
-  { key: 'dashboardSemi1', label: '1 s polling, dashboard open, node --max-semi-space-size=1', client: DASHBOARD, pollIntervalSec: 1, nodeArgs: ['--max-semi-space-size=1'] },
+  // Tried, not kept: less memory, but the year charts of the query bench five times slower (docs/benchmarks.md, session 9).
+  { key: 'dashboardOfs', label: '1 s polling, dashboard open, node --optimize-for-size', client: DASHBOARD, pollIntervalSec: 1, nodeArgs: ['--optimize-for-size'] },
   // The CPU floor, in parts: the server with no poll at all, then polls that find nothing to write.
   { key: 'noPoll', label: 'the server not polling (NETPULSE_POLL_INTERVAL=3600), nobody looking', client: { kind: 'none' }, pollIntervalSec: 3600 },
   { key: 'idleStatic', label: '1 s polling of 24 interfaces whose counters stand still (nothing to write), nobody looking', client: { kind: 'none' }, pollIntervalSec: 1, advance: false },
@@ -106,8 +107,6 @@ export async function benchLean(options: { quick: boolean; peers?: () => PeerRes
   const spanSec = options.quick ? 120 : 600;
   const warmupSec = options.quick ? WARMUP_SEC.quick : WARMUP_SEC.full;
   const build = buildForBench();
-  // The flags bin/netpulse.js gives node (the service unit and the Dockerfile run bin/netpulse.js too).
-  const binFlags = readBinNodeFlags();
   const cpuFloors = benchCpuFloors({ entry: build.entry, warmupSec, measuredSec: spanSec });
   const runs = await Promise.all(
     VARIANTS.map(async (variant) => {
@@ -119,7 +118,7 @@ export async function benchLean(options: { quick: boolean; peers?: () => PeerRes
           client: variant.client,
           pollIntervalSec: variant.pollIntervalSec,
           sampleEverySec: 30,
-          nodeArgs: variant.nodeArgs ?? binFlags,
+          nodeArgs: variant.nodeArgs ?? [],
           ...(variant.env ? { env: variant.env } : {}),
           ...(variant.advance === false ? { advance: false } : {}),
         });
@@ -140,12 +139,6 @@ export async function benchLean(options: { quick: boolean; peers?: () => PeerRes
   log('lean: peers');
   const peers = options.peers?.() ?? (await benchPeers(options.quick ? { warmupSec: 10, measuredSec: 20 } : { warmupSec: 20, measuredSec: 60 }));
   return { date: new Date().toISOString(), quick: options.quick, loadStart, loadEnd: loadAverage(), spanSec, warmupSec, runs, interfaces, peers, floors, cpuFloors: cpuFloorResults };
-}
-
-/** The node flags of bin/netpulse.js's shebang (`#!/usr/bin/env -S node --flag …`), so the bench runs the server as users do. */
-export function readBinNodeFlags(): string[] {
-  const first = fs.readFileSync(path.join(REPO_ROOT, 'bin', 'netpulse.js'), 'utf8').split('\n')[0] ?? '';
-  return first.split(/\s+/).filter((w) => w.startsWith('--'));
 }
 
 const pct = (v: number) => `${v.toFixed(3)} %`;
@@ -196,6 +189,22 @@ function renderFloors(L: string[], r: LeanResult, by: (key: string) => Footprint
       `**The CPU floor of the work itself** (bench/cpu-floor.ts, side by side with the servers): a node process that only wakes every second uses ${pct(timer.cpuPercent)}; reading the 24 interfaces with Net-Pulse's reader makes it ${pct(read.cpuPercent)}; storing what they carried as the contract and exactness ask (a raw row per interface per poll, the rollups, the counter state and run coverage, a commit every 10 s), written by hand without any of Net-Pulse's machinery, ${pct(readWrite.cpuPercent)}${readWrite.cpuPercent > LEAN_AIMS.cpuIdlePercent ? `: **above the ${LEAN_AIMS.cpuIdlePercent} % aim with nothing but the reads and the writes**, so for 24 interfaces that all change every second the aim is below what the work costs in Node with SQLite on this machine` : ''}. The server is ${pct(Math.max(0, idle.cpuPercentSchedstat - readWrite.cpuPercent))} above that floor: its collector and delta rules, the totals, usage and alerts it keeps up to date, and V8's compiler and collector working for a whole server.`,
     );
   }
+  const serve = r.cpuFloors?.find((f) => f.key === 'readWriteServe');
+  const dash = by('dashboard');
+  if (serve && dash) {
+    L.push('');
+    L.push(
+      `**With the dashboard open**, the same reads and writes plus the dashboard served by node:http without a framework (one server-sent event of rates a second, the 24 h chart every 30 s, the interface list), asked by the same client, use ${pct(serve.cpuPercent)}${serve.cpuPercent > LEAN_AIMS.cpuDashboardPercent ? `: **above the ${LEAN_AIMS.cpuDashboardPercent} % aim with nothing but the work and the serving**` : `, below the ${LEAN_AIMS.cpuDashboardPercent} % aim`}; the server is ${pct(Math.max(0, dash.cpuPercentSchedstat - serve.cpuPercent))} above that floor (Fastify's routing, hooks and serialisation, the live view's bookkeeping, the chart's series cache, everything the idle server does beyond the floor).`,
+    );
+  }
+  const rw30 = r.cpuFloors?.find((f) => f.key === 'readWrite30');
+  const idle30 = by('idle30');
+  if (rw30 && idle30 && noPoll) {
+    L.push('');
+    L.push(
+      `**At the default 30 s**, the reads and writes by hand (a commit after every poll) use ${pct(rw30.cpuPercent)}${rw30.cpuPercent >= 0.02 ? ' (**not below 0.02 % with nothing but the work**)' : ''}; the server ${pct(idle30.cpuPercentSchedstat)}, of which ${pct(noPoll.cpuPercentSchedstat)} is the server polling once an hour (NETPULSE_POLL_INTERVAL=3600: its timers, Node's HTTP server checking its connections every 30 s, V8's background work) and ${idle30.pollDurationUsMedian === null ? '–' : fmtUs(idle30.pollDurationUsMedian)} the median poll (read, deltas, the commit: code that runs twice a minute runs cold).`,
+    );
+  }
 }
 
 export function renderLean(r: LeanResult): string {
@@ -209,7 +218,7 @@ export function renderLean(r: LeanResult): string {
   L.push('## Footprint beside the monitors it replaces (issue #13)');
   L.push('');
   L.push(
-    `Generated by \`npx tsx bench/lean.ts${r.quick ? ' --quick' : ''}\` (part of \`npm run bench\`) on ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpuModel}, ${m.cores} cores, Node ${m.node}; load average ${r.loadStart} at start, ${r.loadEnd} at the end${Number(r.loadStart.split(' ')[0]) > m.cores ? ' (**the machine was busy with other work: CPU shares include cache and scheduling effects of that load and are upper bounds**)' : ''}. Net-Pulse: the compiled server as \`bin/netpulse.js\` runs it (node ${readBinNodeFlags().join(' ') || '(no flags)'}), 24 fixture interfaces whose counters all change every second, a fresh database; ${r.spanSec / 60} minutes measured after ${r.warmupSec} s of warm-up (start-up's one-time work is reported apart: see the last column), each configuration its own process, side by side. The dashboard client keeps /api/live open (one event a second) and reloads the chart (\`/api/traffic?time_window_hours=24&group_minutes=5\`) every 30 s, as the page does. Peers: Debian's packages as foreground children bound to 127.0.0.1, update checks and telemetry off, RSS/PSS/CPU summed over their process tree, on this machine's own interfaces (bench/peers.ts).`,
+    `Generated by \`npx tsx bench/lean.ts${r.quick ? ' --quick' : ''}\` (part of \`npm run bench\`) on ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpuModel}, ${m.cores} cores, Node ${m.node}; load average ${r.loadStart} at start, ${r.loadEnd} at the end${Number(r.loadStart.split(' ')[0]) > m.cores ? ' (**the machine was busy with other work: CPU shares include cache and scheduling effects of that load and are upper bounds**)' : ''}. Net-Pulse: the compiled server started through \`bin/netpulse.js\` as users start it, 24 fixture interfaces whose counters all change every second, a fresh database; ${r.spanSec / 60} minutes measured after ${r.warmupSec} s of warm-up (start-up's one-time work is reported apart: see the last column), each configuration its own process, side by side. The dashboard client keeps /api/live open (one event a second) and reloads the chart (\`/api/traffic?time_window_hours=24&group_minutes=5\`) every 30 s, as the page does. Peers: Debian's packages as foreground children bound to 127.0.0.1, update checks and telemetry off, RSS/PSS/CPU summed over their process tree, on this machine's own interfaces (bench/peers.ts).`,
   );
   L.push('');
   L.push('| program | RSS | PSS | CPU idle | CPU with its UI/scraper | UI/scraper |');
@@ -228,13 +237,20 @@ export function renderLean(r: LeanResult): string {
   L.push('');
   L.push('### Against the aims');
   L.push('');
-  L.push('| aim | measured | |');
-  L.push('|---|---|---|');
-  if (dash) L.push(`| RSS ≤ ${LEAN_AIMS.rssMiB} MiB after ${r.spanSec / 60} min, 1 s, 24 interfaces, dashboard open | ${fmtBytes(dash.rssBytesEnd)} RSS (max ${fmtBytes(dash.rssBytesMax)}), PSS ${dash.pssBytes === null ? '–' : fmtBytes(dash.pssBytes)}: ${fmtBytes(dash.rssAnonBytes)} private + ${fmtBytes(dash.rssFileBytes)} file-backed; JS heap ${dash.heapUsedBytes === null ? '–' : fmtBytes(dash.heapUsedBytes)} | ${verdict(dash.rssBytesEnd <= LEAN_AIMS.rssMiB * MiB)} |`);
-  if (idle) L.push(`| CPU ≤ ${LEAN_AIMS.cpuIdlePercent} % of a core, 1 s, nobody looking | ${pct(idle.cpuPercentSchedstat)} (schedstat; ${pct(idle.cpuPercentStat)} in stat ticks) | ${verdict(idle.cpuPercentSchedstat <= LEAN_AIMS.cpuIdlePercent)} |`);
-  if (dash) L.push(`| CPU ≤ ${LEAN_AIMS.cpuDashboardPercent} %, 1 s, dashboard open | ${pct(dash.cpuPercentSchedstat)}; ${dash.requests} requests, ${dash.failedRequests} failed | ${verdict(dash.cpuPercentSchedstat <= LEAN_AIMS.cpuDashboardPercent)} |`);
-  if (idle30) L.push(`| CPU ≈ 0 at the default 30 s | ${pct(idle30.cpuPercentSchedstat)} | ${verdict(idle30.cpuPercentSchedstat < 0.02)} |`);
-  L.push(`| /api/interfaces ≤ ${LEAN_AIMS.interfacesMs} ms | p50 ${fmtUs(r.interfaces.p50Us)}, p95 ${fmtUs(r.interfaces.p95Us)} wall (inject, ${r.interfaces.requests} requests, 24 fixture interfaces, metadata cached)${r.interfaces.healthP50Us === undefined ? '' : `; \`/health\`, which reads nothing, through the same app and inject: p50 ${fmtUs(r.interfaces.healthP50Us)}, p95 ${fmtUs(r.interfaces.healthP95Us ?? 0)}`} | ${verdict(r.interfaces.p95Us <= LEAN_AIMS.interfacesMs * 1000)} |`);
+  L.push('The floor is the same work done by the least a process can be, measured in the same run (the section "The floors under RSS and CPU" below).');
+  L.push('');
+  L.push('| aim | measured | floor (same run) | |');
+  L.push('|---|---|---|---|');
+  const served = r.floors?.find((f) => f.key === 'fastifyServed');
+  const cpuFloor = (key: string) => {
+    const f = r.cpuFloors?.find((x) => x.key === key);
+    return f === undefined ? '–' : `${pct(f.cpuPercent)}: ${f.label}`;
+  };
+  if (dash) L.push(`| RSS ≤ ${LEAN_AIMS.rssMiB} MiB after ${r.spanSec / 60} min, 1 s, 24 interfaces, dashboard open | ${fmtBytes(dash.rssBytesEnd)} RSS (max ${fmtBytes(dash.rssBytesMax)}), PSS ${dash.pssBytes === null ? '–' : fmtBytes(dash.pssBytes)}: ${fmtBytes(dash.rssAnonBytes)} private + ${fmtBytes(dash.rssFileBytes)} file-backed; JS heap ${dash.heapUsedBytes === null ? '–' : fmtBytes(dash.heapUsedBytes)} | ${served ? `${fmtBytes(served.rssBytes)}: ${served.label}` : '–'} | ${verdict(dash.rssBytesEnd <= LEAN_AIMS.rssMiB * MiB)} |`);
+  if (idle) L.push(`| CPU ≤ ${LEAN_AIMS.cpuIdlePercent} % of a core, 1 s, nobody looking | ${pct(idle.cpuPercentSchedstat)} (schedstat; ${pct(idle.cpuPercentStat)} in stat ticks) | ${cpuFloor('readWrite')} | ${verdict(idle.cpuPercentSchedstat <= LEAN_AIMS.cpuIdlePercent)} |`);
+  if (dash) L.push(`| CPU ≤ ${LEAN_AIMS.cpuDashboardPercent} %, 1 s, dashboard open | ${pct(dash.cpuPercentSchedstat)}; ${dash.requests} requests, ${dash.failedRequests} failed | ${cpuFloor('readWriteServe')} | ${verdict(dash.cpuPercentSchedstat <= LEAN_AIMS.cpuDashboardPercent)} |`);
+  if (idle30) L.push(`| CPU ≈ 0 at the default 30 s (read here as below 0.02 %) | ${pct(idle30.cpuPercentSchedstat)} | ${cpuFloor('readWrite30')} | ${verdict(idle30.cpuPercentSchedstat < 0.02)} |`);
+  L.push(`| /api/interfaces ≤ ${LEAN_AIMS.interfacesMs} ms | p50 ${fmtUs(r.interfaces.p50Us)}, p95 ${fmtUs(r.interfaces.p95Us)} wall (inject, ${r.interfaces.requests} requests, 24 fixture interfaces, metadata cached)${r.interfaces.healthP50Us === undefined ? '' : `; \`/health\`, which reads nothing, through the same app and inject: p50 ${fmtUs(r.interfaces.healthP50Us)}, p95 ${fmtUs(r.interfaces.healthP95Us ?? 0)}`} | – | ${verdict(r.interfaces.p95Us <= LEAN_AIMS.interfacesMs * 1000)} |`);
   L.push('');
   L.push('### Every configuration of this run');
   L.push('');
