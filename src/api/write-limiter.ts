@@ -8,6 +8,7 @@
  * that sees a write a day kept in memory all the time (issue #13).
  */
 import { isIP } from 'node:net';
+import { bigIntToV4, v6ToBigInt } from '../config/cidr.js';
 
 export interface WriteLimit {
   max: number;
@@ -67,27 +68,8 @@ export function clientKey(address: string | undefined): string {
   let a = address.trim().toLowerCase();
   const zone = a.indexOf('%');
   if (zone !== -1) a = a.slice(0, zone);
-  const family = isIP(a);
-  if (family === 4) return a;
-  if (family !== 6) return a;
-  const groups = expandIpv6(a);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `${groups[6]! >> 8}.${groups[6]! & 0xff}.${groups[7]! >> 8}.${groups[7]! & 0xff}`;
-  }
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (a dotted IPv4 tail becomes the last two). */
-function expandIpv6(address: string): number[] {
-  let text = address;
-  const dotted = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (dotted !== null) {
-    const [b0, b1, b2, b3] = dotted.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, dotted.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const parse = (part: string | undefined) => (part === undefined || part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
-  const front = parse(head);
-  const back = parse(tail);
-  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+  if (isIP(a) !== 6) return a;
+  const n = v6ToBigInt(a);
+  if (n >> 32n === 0xffffn) return bigIntToV4(n & 0xffffffffn);
+  return `${[112n, 96n, 80n, 64n].map((shift) => ((n >> shift) & 0xffffn).toString(16)).join(':')}::/64`;
 }

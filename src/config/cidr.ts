@@ -18,7 +18,7 @@ function v4ToBigInt(a: string): bigint {
   return a.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
 }
 
-function bigIntToV4(n: bigint): string {
+export function bigIntToV4(n: bigint): string {
   return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.');
 }
 
