@@ -81,6 +81,11 @@ export interface CounterSource {
   readCounters(): Promise<CounterReading>;
   /** Lists interfaces with their metadata (kind, state, addresses, default route). */
   listInterfaces(): Promise<InterfaceMeta[]>;
+  /**
+   * The link speed of each named interface (Mbit/s, null when unknown or gone): one attribute, where
+   * listInterfaces reads a dozen per interface. Optional: without it, speeds come from listInterfaces.
+   */
+  linkSpeeds?(names: readonly string[]): Promise<Map<string, number | null>>;
   /** Boot time in ms since the epoch, or null when unknown. */
   readBootTimeMs(): Promise<number | null>;
 }

@@ -165,7 +165,7 @@ function isLinkUp(operState: string, flags: number | null, carrier: string | nul
   return (flags & IFF_RUNNING) !== 0 || carrier === '1';
 }
 
-export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
+export function createLinuxSource(options: LinuxSourceOptions): Required<CounterSource> {
   const { procRoot, sysRoot } = options;
   const now = options.now ?? Date.now;
   const networkInterfaces = options.networkInterfaces ?? os.networkInterfaces;
@@ -416,11 +416,16 @@ export function createLinuxSource(options: LinuxSourceOptions): CounterSource {
     return metas.filter((meta): meta is InterfaceMeta => meta !== null);
   }
 
+  async function linkSpeeds(names: readonly string[]): Promise<Map<string, number | null>> {
+    const texts = await Promise.all(names.map((name) => readText(join(classNet, name, 'speed'))));
+    return new Map(names.map((name, i) => [name, toSpeedMbps(texts[i]!)]));
+  }
+
   async function readBootTimeMs(): Promise<number | null> {
     const stat = await readText(join(procRoot, 'stat'));
     const match = stat === null ? null : /^btime\s+(\d+)\s*$/m.exec(stat);
     return match?.[1] === undefined ? null : Number(match[1]) * 1000;
   }
 
-  return { readCounters, listInterfaces, readBootTimeMs };
+  return { readCounters, listInterfaces, linkSpeeds, readBootTimeMs };
 }

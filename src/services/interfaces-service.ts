@@ -21,7 +21,7 @@ export interface InterfacesService {
   get(name: string): Promise<InterfaceView | null>;
   /** The primary interface: the default route's, else the one discovery picked at first start. */
   primary(): Promise<string | null>;
-  /** Link speed from the last metadata read (refreshed at most every refreshMs); null for virtual links, whose speed bounds nothing. */
+  /** Link speed from the last read (refreshed every META_REFRESH_MS); null for virtual links, whose speed bounds nothing. */
   speedMbps(name: string): number | null;
   refreshMeta(): Promise<InterfaceMeta[]>;
   /**
@@ -32,7 +32,8 @@ export interface InterfacesService {
   invalidate(): void;
 }
 
-const META_REFRESH_MS = 5 * 60_000;
+/** How often the link speeds bounding the collector's deltas are read again. */
+export const META_REFRESH_MS = 5 * 60_000;
 /**
  * How long list() answers from cached metadata (issue #13: sysfs costs ~50 openat + 50 statx per read).
  * Without link events, an address or state change shows within this time.
@@ -71,6 +72,9 @@ export function createInterfacesService(deps: {
   let metaSignature: string | null = null;
   let metaIndex: Map<string, number | null> | null = null;
   const speeds = new Map<string, number | null>();
+  let speedsAt = -Infinity;
+  /** The collector asked for the speed of a link the metadata does not list (one that came since). */
+  let unknownAsked = false;
   /** The primary (by route) and the sorted order of the cached metadata, per primary and monitored set. */
   let ordered: { metas: InterfaceMeta[]; primary: string | null; monitored: ReadonlySet<string>; views: Omit<InterfaceView, 'counters'>[] } | null = null;
 
@@ -78,12 +82,29 @@ export function createInterfacesService(deps: {
     const read = await deps.source.listInterfaces();
     meta = read;
     metaAt = deps.now();
+    speedsAt = metaAt;
+    unknownAsked = false;
     metaSignature = signatureOf(read);
     metaIndex = new Map(read.map((m) => [m.name, m.ifindex]));
     speeds.clear();
     // The collector's plausibility bound: a virtual link's reported speed (a veth says 10000) bounds nothing.
     for (const m of meta) speeds.set(m.name, m.isVirtual ? null : m.speedMbps);
     return meta;
+  }
+
+  /**
+   * Every META_REFRESH_MS for the collector's bound: the speed of each link that has one (one sysfs file per
+   * physical link; issue #13: the whole metadata is a dozen files per interface), or the whole metadata when
+   * there is none yet, when it was invalidated, or when the collector asked for a link it does not know.
+   */
+  async function refreshSpeeds(): Promise<void> {
+    if (metaSignature === null || unknownAsked || deps.source.linkSpeeds === undefined) {
+      await refreshMeta();
+      return;
+    }
+    const physical = meta.filter((m) => !m.isVirtual).map((m) => m.name);
+    if (physical.length === 0) return;
+    for (const [name, speed] of await deps.source.linkSpeeds(physical)) speeds.set(name, speed);
   }
 
   /** The cached metadata while it is fresh and matches the interfaces a counter read saw; else a new read. */
@@ -122,11 +143,13 @@ export function createInterfacesService(deps: {
       return primaryOf(await currentMeta(null));
     },
     speedMbps(name) {
-      if (deps.now() - metaAt > META_REFRESH_MS) {
-        metaAt = deps.now();
-        void refreshMeta().catch(() => undefined);
+      const speed = speeds.get(name);
+      if (speed === undefined) unknownAsked = true;
+      if (deps.now() - speedsAt > META_REFRESH_MS) {
+        speedsAt = deps.now();
+        void refreshSpeeds().catch(() => undefined);
       }
-      return speeds.get(name) ?? null;
+      return speed ?? null;
     },
     refreshMeta,
     invalidate() {

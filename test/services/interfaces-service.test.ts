@@ -6,21 +6,25 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { createLinuxSource } from '../../src/collector/linux-source.js';
-import { META_MAX_AGE_MS, createInterfacesService } from '../../src/services/interfaces-service.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { META_MAX_AGE_MS, META_REFRESH_MS, createInterfacesService } from '../../src/services/interfaces-service.js';
 import { createSettingsService } from '../../src/services/settings-service.js';
 import { makeFixtureTree } from '../helpers/fixture-tree.js';
+import { waitFor } from '../helpers/server.js';
 import { makeStore } from '../helpers/store.js';
 
 function setup(t: TestContext) {
   const clock = { now: 1_800_000_000_000 };
-  const tree = makeFixtureTree({ interfaces: { lo: { type: 772, counters: { rxBytes: 1 } }, eth0: { counters: { rxBytes: 100 } }, eth1: { counters: { rxBytes: 200 } } } });
+  const tree = makeFixtureTree({ interfaces: { lo: { type: 772, virtual: true, counters: { rxBytes: 1 } }, eth0: { counters: { rxBytes: 100 } }, eth1: { counters: { rxBytes: 200 } } } });
   t.after(() => tree.cleanup());
   const store = makeStore(t);
   const source = createLinuxSource({ procRoot: tree.procRoot, sysRoot: tree.sysRoot, now: () => clock.now, networkInterfaces: () => ({}) });
   const lists = t.mock.method(source, 'listInterfaces');
+  const speedReads = t.mock.method(source, 'linkSpeeds');
   const settings = createSettingsService(store.config, null);
   const service = createInterfacesService({ source, settings, configRepo: store.config, now: () => clock.now });
-  return { clock, tree, service, lists };
+  return { clock, tree, service, lists, speedReads };
 }
 
 test('interfaces service answers a second list from cached metadata, with fresh counters', async (t) => {
@@ -51,4 +55,31 @@ test('interfaces service reads the metadata again when invalidated, when a count
   clock.now += 1;
   await service.list();
   assert.equal(lists.mock.callCount(), 4, 'read again once META_MAX_AGE_MS old');
+});
+
+test('interfaces service reads only the speed files to refresh the speeds, and the whole metadata for a link it does not know', async (t) => {
+  const { clock, tree, service, lists, speedReads } = setup(t);
+  const setSpeed = (name: string, mbps: number) => writeFileSync(join(tree.sysRoot, 'class', 'net', name, 'speed'), `${mbps}\n`);
+  service.speedMbps('eth0');
+  await waitFor('the first metadata read', () => service.speedMbps('eth0') === 1000 || undefined);
+  assert.equal(lists.mock.callCount(), 1);
+  assert.equal(service.speedMbps('lo'), null, 'a virtual link bounds nothing');
+
+  setSpeed('eth0', 100);
+  clock.now += META_REFRESH_MS - 1;
+  assert.equal(service.speedMbps('eth0'), 1000, 'not yet due');
+  assert.equal(speedReads.mock.callCount(), 0);
+  clock.now += 2;
+  service.speedMbps('eth0');
+  await waitFor('the new speed', () => service.speedMbps('eth0') === 100 || undefined);
+  assert.equal(lists.mock.callCount(), 1, 'the speeds alone were read');
+  assert.deepEqual(speedReads.mock.calls.map((c) => c.arguments[0]), [['eth0', 'eth1']], 'only the physical links');
+
+  tree.addInterface('eth2', { counters: { rxBytes: 1 }, speed: 2500 });
+  assert.equal(service.speedMbps('eth2'), null, 'unknown until read');
+  clock.now += META_REFRESH_MS + 1;
+  service.speedMbps('eth0');
+  await waitFor('the new link read with the whole metadata', () => service.speedMbps('eth2') === 2500 || undefined);
+  assert.equal(lists.mock.callCount(), 2);
+  assert.equal(speedReads.mock.callCount(), 1);
 });
