@@ -16,7 +16,11 @@
  *   server-sent event a second with each interface's rates, the 24 h chart (5-minute sums of the minute
  *   rollups) and the interface list as JSON, asked by the same client as the servers' dashboard runs.
  *
- * None of them has a collector, Fastify or a logger: what they use is what polling, storing and serving cost
+ * - the same served by a bare Fastify (the framework Net-Pulse's API is built on, as the plan maps FastAPI to it):
+ *   the same three routes as plain handlers, no schema, hook or plugin; what the dashboard costs in this
+ *   stack before any of Net-Pulse's own machinery.
+ *
+ * None of them has a collector, Net-Pulse's routes or a logger: what they use is what polling, storing and serving cost
  * in Node with better-sqlite3 on this machine, before any of Net-Pulse's own machinery.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,6 +46,8 @@ interface Mode {
   intervalSec: number;
   /** Whom the floor serves: nobody, or the dashboard client of the lean bench (then it prints its port). */
   client: FootprintClient;
+  /** What serves that client: node:http alone, or a bare Fastify. */
+  server?: 'http' | 'fastify';
 }
 
 const NOBODY: FootprintClient = { kind: 'none' };
@@ -56,16 +62,25 @@ const MODES: Mode[] = [
     work: 'readWrite',
     intervalSec: 1,
     client: { kind: 'dashboard', chartEveryMs: 30_000 },
+    server: 'http',
+  },
+  {
+    key: 'readWriteServeFastify',
+    label: 'the same dashboard served by a bare Fastify (the same three routes as plain handlers: no schema, hook or plugin)',
+    work: 'readWrite',
+    intervalSec: 1,
+    client: { kind: 'dashboard', chartEveryMs: 30_000 },
+    server: 'fastify',
   },
   { key: 'readWrite30', label: 'the reads and writes by hand at the default 30 s (a commit after every poll), nobody looking', work: 'readWrite', intervalSec: 30, client: NOBODY },
 ];
 
-function script(mode: Mode['work'], intervalSec: number, serve: boolean, distDir: string, procRoot: string, sysRoot: string, dbPath: string, names: readonly string[]): string {
+function script(mode: Mode['work'], intervalSec: number, serve: Mode['server'] | null, distDir: string, procRoot: string, sysRoot: string, dbPath: string, names: readonly string[]): string {
   const j = JSON.stringify;
   return `(async () => {
   const mode = ${j(mode)};
   const intervalMs = ${intervalSec * 1000};
-  const serve = ${serve};
+  const serve = ${j(serve)};
   const { createLinuxSource } = mode === 'timer' ? {} : await import(${j(path.join(distDir, 'collector', 'linux-source.js'))});
   const source = mode === 'timer' ? null : createLinuxSource({ procRoot: ${j(procRoot)}, sysRoot: ${j(sysRoot)} });
   const names = ${j(names)};
@@ -122,7 +137,20 @@ function script(mode: Mode['work'], intervalSec: number, serve: boolean, distDir
     }
     last = reading;
   };
-  if (serve) {
+  const interfaceList = () => JSON.stringify((last?.interfaces ?? []).map((i) => ({ name: i.name, rx_bytes: String(i.counters.rxBytes), tx_bytes: String(i.counters.txBytes) })));
+  if (serve === 'fastify') {
+    const app = (await import(${j(import.meta.resolve('fastify'))})).default();
+    app.get('/api/live', (req, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      clients.add(reply.raw);
+      req.raw.on('close', () => clients.delete(reply.raw));
+    });
+    app.get('/api/traffic', (req, reply) => { reply.type('application/json').send(chart()); });
+    app.get('/api/interfaces', (req, reply) => { reply.type('application/json').send(interfaceList()); });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    process.stdout.write('PORT ' + app.server.address().port + '\\n');
+  } else if (serve === 'http') {
     const http = await import('node:http');
     const server = http.createServer((req, res) => {
       if (req.url === '/api/live') {
@@ -132,7 +160,7 @@ function script(mode: Mode['work'], intervalSec: number, serve: boolean, distDir
       } else if (req.url.startsWith('/api/traffic')) {
         res.writeHead(200, { 'content-type': 'application/json' }).end(chart());
       } else if (req.url === '/api/interfaces') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify((last?.interfaces ?? []).map((i) => ({ name: i.name, rx_bytes: String(i.counters.rxBytes), tx_bytes: String(i.counters.txBytes) }))));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(interfaceList());
       } else res.writeHead(404).end();
     });
     server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
@@ -164,7 +192,7 @@ export async function benchCpuFloors(options: { entry: string; warmupSec: number
   const clients: ReturnType<typeof startClient>[] = [];
   try {
     for (const m of MODES) {
-      const code = script(m.work, m.intervalSec, m.client.kind !== 'none', distDir, fx.tree.procRoot, fx.tree.sysRoot, path.join(dir, `${m.key}.db`), fx.names);
+      const code = script(m.work, m.intervalSec, m.client.kind === 'none' ? null : (m.server ?? 'http'), distDir, fx.tree.procRoot, fx.tree.sysRoot, path.join(dir, `${m.key}.db`), fx.names);
       const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(child);
       if (m.client.kind === 'none') continue;

@@ -263,6 +263,12 @@ export async function benchFloors(entry: string, settleSec = 20): Promise<FloorR
   );
 }
 
+/** The server's JS heap in use, from its metrics endpoint (null when it does not answer with one). */
+async function heapUsed(url: string): Promise<number | null> {
+  const metrics = (await (await fetch(`${url}/api/system/metrics`)).json().catch(() => ({}))) as { heap_used_bytes?: number };
+  return typeof metrics.heap_used_bytes === 'number' ? metrics.heap_used_bytes : null;
+}
+
 export async function benchFootprint(options: {
   warmupSec: number;
   measuredSec: number;
@@ -272,6 +278,12 @@ export async function benchFootprint(options: {
   env?: Record<string, string>;
   pollIntervalSec?: number;
   sampleEverySec?: number;
+  /**
+   * false: the series carries RSS only and the JS heap is asked for once, after the span. Asking the server for its
+   * heap during the span is a request, and its CPU would count as the server's (a request every 30 s is a third of
+   * what a 30 s poll costs). Default true.
+   */
+  heapDuringSpan?: boolean;
   /** false: the fixture's counters never move (every poll finds nothing to write). Default true. */
   advance?: boolean;
 }): Promise<FootprintResult> {
@@ -279,6 +291,7 @@ export async function benchFootprint(options: {
   const nodeArgs = options.nodeArgs ?? [];
   const clientKind = options.client ?? { kind: 'none' };
   const sampleEverySec = options.sampleEverySec ?? 10;
+  const heapDuringSpan = options.heapDuringSpan ?? true;
   const fx = makeAdvancingTree(5);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netpulse-bench-rss-'));
   const dbPath = path.join(dir, 'netpulse.db');
@@ -346,8 +359,8 @@ export async function benchFootprint(options: {
       const rss = status(pid).VmRSS ?? 0;
       rssMax = Math.max(rssMax, rss);
       if (s % sampleEverySec === 0) {
-        const heap = (await (await fetch(`${url}/api/system/metrics`)).json().catch(() => ({}))) as { heap_used_bytes?: number };
-        rssSeries.push([s, rss, typeof heap.heap_used_bytes === 'number' ? heap.heap_used_bytes : null]);
+        const heap = heapDuringSpan ? await heapUsed(url) : null;
+        rssSeries.push([s, rss, heap]);
       }
     }
     const requests = client.requests() - requests0;
@@ -357,7 +370,7 @@ export async function benchFootprint(options: {
     const ns1 = cpuNsSchedstat(pid);
     const st = status(pid);
     const after = (await (await fetch(`${url}/collector/status`)).json()) as { polls: number; poll_duration_us_median: number | null };
-    const metrics = (await (await fetch(`${url}/api/system/metrics`)).json().catch(() => ({}))) as { heap_used_bytes?: number };
+    const heapUsedBytes = await heapUsed(url);
     return {
       runner: `node ${[...nodeArgs, path.relative(REPO_ROOT, build.bin ?? build.entry)].join(' ')} serve (${build.note})`,
       nodeArgs,
@@ -374,7 +387,7 @@ export async function benchFootprint(options: {
       rssAnonBytes: st.RssAnon ?? 0,
       rssFileBytes: st.RssFile ?? 0,
       threads: st.Threads ?? 0,
-      heapUsedBytes: typeof metrics.heap_used_bytes === 'number' ? metrics.heap_used_bytes : null,
+      heapUsedBytes,
       pssBytes: pssOf(pid),
       client: clientKind,
       env: options.env ?? {},
