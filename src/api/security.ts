@@ -18,6 +18,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { mappedV4, plainAddress, v6ToBigInt } from '../config/cidr.js';
 import { createWriteLimiter } from './write-limiter.js';
 
 export interface SecurityOptions {
@@ -101,16 +102,12 @@ export function isWriteMethod(method: string): boolean {
 /** 127.0.0.0/8, ::1 and IPv4-mapped 127.x (::ffff:127.0.0.1). Anything else, or undefined, is not. */
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
-  let a = address.trim().toLowerCase();
-  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
-  const zone = a.indexOf('%');
-  if (zone !== -1) a = a.slice(0, zone);
+  const a = plainAddress(address);
   const family = isIP(a);
   if (family === 4) return a.startsWith('127.');
   if (family === 6) {
-    if (a === '::1' || a === '0:0:0:0:0:0:0:1') return true;
-    const mapped = /^(?:::|(?:0{1,4}:){5})ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a)?.[1];
-    return mapped !== undefined && isIP(mapped) === 4 && mapped.startsWith('127.');
+    const n = v6ToBigInt(a);
+    return n === 1n || (mappedV4(n)?.startsWith('127.') ?? false);
   }
   return false;
 }

@@ -8,7 +8,7 @@
  * that sees a write a day kept in memory all the time (issue #13).
  */
 import { isIP } from 'node:net';
-import { bigIntToV4, v6ToBigInt } from '../config/cidr.js';
+import { mappedV4, plainAddress, v6ToBigInt } from '../config/cidr.js';
 
 export interface WriteLimit {
   max: number;
@@ -65,11 +65,10 @@ export function createWriteLimiter(limit: WriteLimit, now: () => number = Date.n
 /** An IPv4 address as it is, an IPv6 address as its /64 (`2001:db8:0:1::/64`), an IPv4-mapped one as IPv4. */
 export function clientKey(address: string | undefined): string {
   if (address === undefined) return 'unknown';
-  let a = address.trim().toLowerCase();
-  const zone = a.indexOf('%');
-  if (zone !== -1) a = a.slice(0, zone);
+  const a = plainAddress(address);
   if (isIP(a) !== 6) return a;
   const n = v6ToBigInt(a);
-  if (n >> 32n === 0xffffn) return bigIntToV4(n & 0xffffffffn);
+  const v4 = mappedV4(n);
+  if (v4 !== null) return v4;
   return `${[112n, 96n, 80n, 64n].map((shift) => ((n >> shift) & 0xffffn).toString(16)).join(':')}::/64`;
 }

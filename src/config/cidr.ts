@@ -18,7 +18,7 @@ function v4ToBigInt(a: string): bigint {
   return a.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
 }
 
-export function bigIntToV4(n: bigint): string {
+function bigIntToV4(n: bigint): string {
   return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.');
 }
 
@@ -36,6 +36,19 @@ export function v6ToBigInt(a: string): bigint {
   const fill = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
   const groups = [...headGroups, ...Array<string>(fill).fill('0'), ...tailGroups];
   return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** An address as a socket or a Host header gives it, made plain: no brackets, no zone, lower case (`[FE80::1%eth0]` → `fe80::1`). */
+export function plainAddress(text: string): string {
+  let a = text.trim().toLowerCase();
+  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
+  const zone = a.indexOf('%');
+  return zone === -1 ? a : a.slice(0, zone);
+}
+
+/** The IPv4 address an IPv4-mapped IPv6 address (::ffff:a.b.c.d, however it is spelled) carries; null for any other. */
+export function mappedV4(v6: bigint): string | null {
+  return v6 >> 32n === 0xffffn ? bigIntToV4(v6 & 0xffffffffn) : null;
 }
 
 function bigIntToV6(n: bigint): string {

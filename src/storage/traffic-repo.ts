@@ -297,26 +297,48 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
       // a batch of polls writes each (interface, bucket) and each total bucket once (issue #13).
       const perTier = TIERS.map(() => new Map<string, { name: string; bucketStart: number; sums: bigint[] }>());
       const totals = TIERS.map(() => new Map<number, bigint[]>());
+      const addShare = (t: number, name: string, bucketStart: number, params: readonly bigint[]): void => {
+        const key = `${bucketStart}\u0000${name}`;
+        const row = perTier[t]!.get(key);
+        if (row === undefined) perTier[t]!.set(key, { name, bucketStart, sums: [...params] });
+        else addInto(row.sums, params);
+        if (!totalsSet.has(name)) return;
+        const total = totals[t]!.get(bucketStart);
+        if (total === undefined) totals[t]!.set(bucketStart, [...params]);
+        else addInto(total, params);
+      };
+      /**
+       * Samples that lie inside one bucket of every tier (a poll's span nearly always does), summed per interface,
+       * minute and day before they are added to the tiers: once per interface and minute rather than three times
+       * per sample. The sums are the same: spreadOverBuckets gives such a sample whole to its bucket in each tier.
+       */
+      const whole = new Map<string, { name: string; atSec: number; sums: bigint[] }>();
+      const days = grids.traffic_1d();
       // The first bucket of each tier these samples add to (a share never lands before its sample's start).
       let earliest = Infinity;
       for (const s of samples) earliest = Math.min(earliest, s.startSec, s.endSec);
       if (earliest !== Infinity) for (const tier of TIERS) seriesCache.invalidateFrom(tier, grids[tier]().startOf(earliest));
       for (const s of samples) {
-        insertRaw.run(s.interfaceName, s.endSec, Math.max(0, s.endSec - s.startSec), ...countersToParams(s.counters));
-        const withTotal = totalsSet.has(s.interfaceName);
-        for (let t = 0; t < TIERS.length; t++) {
-          for (const share of spreadOverBuckets(s.startSec, s.endSec, s.counters, grids[TIERS[t]!]())) {
-            const params = countersToParams(share.counters);
-            const key = `${share.bucketStart}\u0000${s.interfaceName}`;
-            const row = perTier[t]!.get(key);
-            if (row === undefined) perTier[t]!.set(key, { name: s.interfaceName, bucketStart: share.bucketStart, sums: params });
-            else addInto(row.sums, params);
-            if (!withTotal) continue;
-            const total = totals[t]!.get(share.bucketStart);
-            if (total === undefined) totals[t]!.set(share.bucketStart, [...params]);
-            else addInto(total, params);
-          }
+        const c = s.counters;
+        insertRaw.run(s.interfaceName, s.endSec, Math.max(0, s.endSec - s.startSec), c.rxBytes, c.txBytes, c.rxPackets, c.txPackets, c.rxErrors, c.txErrors, c.rxDrops, c.txDrops);
+        // The instants the sample covers, (startSec, endSec]; a span of zero (or backwards) is its end alone.
+        const first = s.endSec > s.startSec ? s.startSec : s.endSec;
+        const last = s.endSec > s.startSec ? s.endSec - 1 : s.endSec;
+        const minute = minuteGrid.startOf(first);
+        const day = days.startOf(first);
+        if (minute === minuteGrid.startOf(last) && hourGrid.startOf(first) === hourGrid.startOf(last) && day === days.startOf(last)) {
+          const key = `${minute}\u0000${day}\u0000${s.interfaceName}`;
+          const sum = whole.get(key);
+          if (sum === undefined) whole.set(key, { name: s.interfaceName, atSec: first, sums: countersToParams(c) });
+          else addCountersInto(sum.sums, c);
+          continue;
         }
+        for (let t = 0; t < TIERS.length; t++) {
+          for (const share of spreadOverBuckets(s.startSec, s.endSec, c, grids[TIERS[t]!]())) addShare(t, s.interfaceName, share.bucketStart, countersToParams(share.counters));
+        }
+      }
+      for (const sum of whole.values()) {
+        for (let t = 0; t < TIERS.length; t++) addShare(t, sum.name, grids[TIERS[t]!]().startOf(sum.atSec), sum.sums);
       }
       for (let t = 0; t < TIERS.length; t++) {
         const tier = TIERS[t]!;
@@ -428,6 +450,18 @@ export function createTrafficRepo(db: Db, options: { timezone: string }): Traffi
 
 function addInto(into: bigint[], add: readonly bigint[]): void {
   for (let i = 0; i < into.length; i++) into[i]! += add[i]!;
+}
+
+/** Adds counters to sums in COUNTER_FIELDS order (countersToParams's), without an array for them. */
+function addCountersInto(into: bigint[], c: RawCounters): void {
+  into[0]! += c.rxBytes;
+  into[1]! += c.txBytes;
+  into[2]! += c.rxPackets;
+  into[3]! += c.txPackets;
+  into[4]! += c.rxErrors;
+  into[5]! += c.txErrors;
+  into[6]! += c.rxDrops;
+  into[7]! += c.txDrops;
 }
 
 function normalizeRaw(row: RawRow): RawRow {

@@ -121,10 +121,10 @@ describe('tokensMatch and address helpers', () => {
   });
 
   test('isLoopbackAddress knows 127.0.0.0/8, ::1 and mapped 127.x, nothing else', () => {
-    for (const a of ['127.0.0.1', '127.255.0.9', '::1', '::ffff:127.0.0.1', '0:0:0:0:0:ffff:127.1.2.3', '[::1]']) {
+    for (const a of ['127.0.0.1', '127.255.0.9', '::1', '0:0::1', '::ffff:127.0.0.1', '0:0:0:0:0:ffff:127.1.2.3', '::ffff:7f00:1', '[::1]', '[::1%lo]']) {
       assert.equal(isLoopbackAddress(a), true, a);
     }
-    for (const a of ['10.0.0.5', '0.0.0.0', '::', '::ffff:10.0.0.5', 'fe80::1', '128.0.0.1', 'localhost', '', undefined]) {
+    for (const a of ['10.0.0.5', '0.0.0.0', '::', '::ffff:10.0.0.5', '::ffff:a00:5', '::127.0.0.1', 'fe80::1', '128.0.0.1', 'localhost', '', undefined]) {
       assert.equal(isLoopbackAddress(a), false, String(a));
     }
   });

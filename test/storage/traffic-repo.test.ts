@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import type { RawCounters } from '../../src/collector/counter-source.js';
 import { startOfZonedDay } from '../../src/shared/zoned-time.js';
+import { fixedGrid, spreadOverBuckets, zonedDayGrid } from '../../src/storage/spans.js';
 import { makeStore } from '../helpers/store.js';
 
 const rx = (bytes: bigint): RawCounters => ({ rxBytes: bytes, txBytes: 1n, rxPackets: 1n, txPackets: 1n, rxErrors: 0n, txErrors: 0n, rxDrops: 0n, txDrops: 0n });
@@ -115,4 +120,49 @@ test('traffic repo series stays exact past 2^53 by switching to BigInt', (t) => 
   assert.equal(row![1], big);
   const [small] = store.traffic.series('traffic_1h', { interfaces: ['eth0'] }, 0, Number.MAX_SAFE_INTEGER).map((r) => r[2]);
   assert.equal(BigInt(small!), 1n);
+});
+
+test('traffic repo adds a batch to every tier exactly as spreading each sample on its own would', (t) => {
+  // Issue #13: samples inside one bucket of every tier are summed per interface and minute before they reach the
+  // tiers; the rest are spread. Either way each tier must hold what spreadOverBuckets gives sample by sample.
+  const zones = ['UTC', 'Europe/Berlin', 'Asia/Kathmandu', 'America/St_Johns'];
+  const names = ['eth0', 'wlan0', 'wg0'];
+  // Around a DST change in Berlin and St. John's (2026-03-29 / 2026-03-08) and an ordinary day.
+  const anchors = [Date.UTC(2026, 2, 29, 0, 59, 0) / 1000, Date.UTC(2026, 2, 8, 5, 29, 0) / 1000, Date.UTC(2026, 5, 1, 18, 14, 50) / 1000];
+  const sample = fc.record({
+    name: fc.constantFrom(...names),
+    anchor: fc.constantFrom(...anchors),
+    offset: fc.integer({ min: -200, max: 200 }),
+    span: fc.oneof(fc.constant(1), fc.integer({ min: -2, max: 5 }), fc.integer({ min: 6, max: 5000 })),
+    // Up to 2^57 each: the sum of a batch stays within a signed 64-bit column, as the collector ensures.
+    bytes: fc.oneof(fc.bigInt({ min: 0n, max: 10_000n }), fc.bigInt({ min: 0n, max: 1n << 57n })),
+  });
+  let run = 0;
+  fc.assert(
+    fc.property(fc.constantFrom(...zones), fc.array(sample, { minLength: 1, maxLength: 30 }), (zone, drawn) => {
+      const store = makeStore(t, { timezone: zone, dir: fs.mkdtempSync(path.join(os.tmpdir(), `netpulse-batch-${run++}-`)) });
+      t.after(() => fs.rmSync(store.dir, { recursive: true, force: true }));
+      store.traffic.setTotalsInterfaces(['eth0', 'wlan0']);
+      const samples = drawn.map((d) => ({ interfaceName: d.name, startSec: d.anchor + d.offset, endSec: d.anchor + d.offset + d.span, counters: rx(d.bytes) }));
+      store.traffic.write(samples);
+      const grids = { traffic_1m: fixedGrid(60), traffic_1h: fixedGrid(3600), traffic_1d: zonedDayGrid(zone) } as const;
+      for (const tier of ['traffic_1m', 'traffic_1h', 'traffic_1d'] as const) {
+        const expected = new Map<string, bigint>();
+        const expectedTotal = new Map<number, bigint>();
+        for (const s of samples) {
+          for (const share of spreadOverBuckets(s.startSec, s.endSec, s.counters, grids[tier])) {
+            const key = `${s.interfaceName} ${share.bucketStart}`;
+            expected.set(key, (expected.get(key) ?? 0n) + share.counters.rxBytes);
+            if (s.interfaceName !== 'wg0') expectedTotal.set(share.bucketStart, (expectedTotal.get(share.bucketStart) ?? 0n) + share.counters.rxBytes);
+          }
+        }
+        const stored = new Map<string, bigint>();
+        for (const row of store.traffic.iterate(tier, null, 0, Number.MAX_SAFE_INTEGER)) stored.set(`${row.interface_name} ${Number((row as { bucket_start: number | bigint }).bucket_start)}`, BigInt(row.rx_bytes));
+        assert.deepEqual(stored, expected, `${tier} in ${zone}`);
+        const totals = new Map(store.traffic.series(tier, 'monitored-total', 0, Number.MAX_SAFE_INTEGER).map((r) => [Number(r[0]), BigInt(r[1])]));
+        assert.deepEqual(totals, expectedTotal, `${tier} totals in ${zone}`);
+      }
+    }),
+    { numRuns: 40 },
+  );
 });
