@@ -211,8 +211,8 @@ export function createRuleAlertsService(deps: {
   // The timer runs only while there are rules: without any, a server that does not poll would still wake every
   // 30 s for nothing (issue #13). Only setRules changes them.
   let started = false;
-  function schedule(): void {
-    const wanted = started && rules().length > 0;
+  function schedule(current?: readonly AlertRule[]): void {
+    const wanted = started && (current ?? rules()).length > 0;
     if (wanted && timer === null) {
       timer = setInterval(() => {
         evaluate().catch((err: unknown) => deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'evaluating the alert rules failed; will try again'));
@@ -234,8 +234,9 @@ export function createRuleAlertsService(deps: {
         // An open alert of a rule that changed or was removed ends here (without a delivery: the user did it).
         for (const o of openAll.all()) if (!keys.has(o.rule_key)) clear.run(nowSec, `${o.rule_id}: the rule was changed or removed`, 'not_configured', o.id);
       })();
-      schedule();
-      return rules();
+      const current = rules();
+      schedule(current);
+      return current;
     },
     evaluate,
     list(limit) {
