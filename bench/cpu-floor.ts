@@ -166,19 +166,27 @@ function script(mode: Mode['work'], intervalSec: number, serve: Mode['server'] |
     server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
   }
   let lastCommit = Date.now();
+  let lastSec = -1;
   const tick = async () => {
     if (mode !== 'timer') {
       const reading = await source.readCounters();
       if (mode === 'readWrite') {
         const sec = Math.floor(reading.timeMs / 1000);
+        // A tick that lands in the second of the last one (a late tick, then an early one) has nothing to add.
+        if (sec === lastSec) {
+          schedule();
+          return;
+        }
+        lastSec = sec;
         for (const i of reading.interfaces) if (stored.has(i.name)) pending.push([i.name, sec, i.counters.rxBytes % 100000n, i.counters.txBytes % 100000n, 10n, 10n]);
         if (Date.now() - lastCommit >= 10000) { commit(pending, reading); pending = []; lastCommit = Date.now(); }
       }
       publish(reading);
     }
-    setTimeout(tick, intervalMs - (Date.now() % intervalMs));
+    schedule();
   };
-  setTimeout(tick, intervalMs - (Date.now() % intervalMs));
+  const schedule = () => setTimeout(tick, intervalMs - (Date.now() % intervalMs));
+  schedule();
 })();`;
 }
 
