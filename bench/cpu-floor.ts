@@ -46,7 +46,7 @@ interface Mode {
   intervalSec: number;
   /** Whom the floor serves: nobody, or the dashboard client of the lean bench (then it prints its port). */
   client: FootprintClient;
-  /** What serves that client: node:http alone, or a bare Fastify. */
+  /** What serves the dashboard client: node:http alone, or a bare Fastify (none without a client). */
   server?: 'http' | 'fastify';
 }
 
@@ -168,22 +168,21 @@ function script(mode: Mode['work'], intervalSec: number, serve: Mode['server'] |
   let lastCommit = Date.now();
   let lastSec = -1;
   const tick = async () => {
-    if (mode !== 'timer') {
+    try {
+      if (mode === 'timer') return;
       const reading = await source.readCounters();
       if (mode === 'readWrite') {
         const sec = Math.floor(reading.timeMs / 1000);
         // A tick that lands in the second of the last one (a late tick, then an early one) has nothing to add.
-        if (sec === lastSec) {
-          schedule();
-          return;
-        }
+        if (sec === lastSec) return;
         lastSec = sec;
         for (const i of reading.interfaces) if (stored.has(i.name)) pending.push([i.name, sec, i.counters.rxBytes % 100000n, i.counters.txBytes % 100000n, 10n, 10n]);
         if (Date.now() - lastCommit >= 10000) { commit(pending, reading); pending = []; lastCommit = Date.now(); }
       }
       publish(reading);
+    } finally {
+      schedule();
     }
-    schedule();
   };
   const schedule = () => setTimeout(tick, intervalMs - (Date.now() % intervalMs));
   schedule();
@@ -200,7 +199,7 @@ export async function benchCpuFloors(options: { entry: string; warmupSec: number
   const clients: ReturnType<typeof startClient>[] = [];
   try {
     for (const m of MODES) {
-      const code = script(m.work, m.intervalSec, m.client.kind === 'none' ? null : (m.server ?? 'http'), distDir, fx.tree.procRoot, fx.tree.sysRoot, path.join(dir, `${m.key}.db`), fx.names);
+      const code = script(m.work, m.intervalSec, m.server ?? null, distDir, fx.tree.procRoot, fx.tree.sysRoot, path.join(dir, `${m.key}.db`), fx.names);
       const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(child);
       if (m.client.kind === 'none') continue;
